@@ -1,0 +1,63 @@
+"""Command line: ``python -m micrograd`` (or ``micrograd``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import MLP, OPS, Value
+
+__all__ = ["main", "operator_table"]
+
+
+def operator_table() -> str:
+    """The registry as a Markdown table: one row per primitive operator."""
+    rows = [
+        "| operator | Python | value | derivative | domain and special points |",
+        "|---|---|---|---|---|",
+    ]
+    for op in OPS.values():
+        names = ("x",) if op.arity == 1 else ("a", "b")
+        syntax = op.syntax.format(*names, c="c")
+        if op.arity == 1:
+            derivative = f"d/dx: {op.derivatives[0]}"
+        else:
+            derivative = "; ".join(
+                f"d/d{n}: {d}" for n, d in zip(names, op.derivatives, strict=True)
+            )
+        rows.append(f"| `{op.name}` | `{syntax}` | {op.formula} | {derivative} | {op.domain} |")
+    return "\n".join(rows) + "\n"
+
+
+def _demo() -> int:
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b + 10
+    c.backward()
+    print(f"c = a*b + 10 = {c.data}; dc/da = {a.grad}, dc/db = {b.grad}")
+
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    model = MLP(3, [4, 4, 1], nonlin="tanh", rng=0)
+    print(f"training {model} on 4 samples, squared error, learning rate 0.05")
+    for step in range(20):
+        preds = [model.forward(x)[0] for x in xs]
+        loss = sum(((p - y) ** 2 for p, y in zip(preds, ys, strict=True)), Value(0.0))
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.05 * p.grad
+        print(f"step {step:2d}  loss {loss.data:.6f}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="micrograd", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="the classic examples: a*b+10 and a tiny MLP learning 4 samples")
+    sub.add_parser("ops", help="print the operator registry as a Markdown table")
+    args = parser.parse_args(argv)
+    if args.command == "ops":
+        sys.stdout.write(operator_table())
+        return 0
+    return _demo()

@@ -1,0 +1,183 @@
+"""A tiny neural-network library on :class:`~micrograd.Value`: ``Neuron``, ``Layer``, ``MLP``."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence, Sized
+from typing import Literal, get_args
+
+from .engine import Value
+
+__all__ = ["MLP", "Activation", "Layer", "Module", "Neuron"]
+
+Activation = Literal["relu", "tanh", "sigmoid", "linear"]
+"""The activations a neuron can apply; ``nonlin=True`` is ``"relu"``, ``False`` is ``"linear"``."""
+
+_ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+
+
+class Module:
+    """Base class: anything that owns parameters."""
+
+    def parameters(self) -> list[Value]:
+        """Every trainable value, each exactly once."""
+        return []
+
+    def zero_grad(self) -> None:
+        """Set the gradient of every parameter to 0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """``activation(w · x + b)`` for ``nin`` inputs.
+
+    Weights start uniform in [-1, 1] and the bias at 0, drawn from ``rng``: a ``random.Random``,
+    an ``int`` seed, or ``None`` for fresh OS entropy (never the global ``random`` state).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool | Activation = True,
+        *,
+        rng: random.Random | int | None = None,
+    ) -> None:
+        self.nin = _positive_int(nin, "nin")
+        self.activation: Activation = _activation(nonlin)
+        r = _make_rng(rng)
+        self.w = [Value(r.uniform(-1.0, 1.0)) for _ in range(nin)]
+        self.b = Value(0.0)
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        _check_inputs(x, self.nin, "Neuron")
+        act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
+        activation = self.activation
+        if activation == "relu":
+            return act.relu()
+        if activation == "tanh":
+            return act.tanh()
+        if activation == "sigmoid":
+            return act.sigmoid()
+        return act
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, nonlin={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs; a call returns a list of ``nout``."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        *,
+        nonlin: bool | Activation = True,
+        rng: random.Random | int | None = None,
+    ) -> None:
+        _positive_int(nout, "nout")
+        r = _make_rng(rng)
+        self.neurons = [Neuron(nin, nonlin, rng=r) for _ in range(nout)]
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        return [n(x) for n in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        first = self.neurons[0]
+        return f"Layer({first.nin}, {len(self.neurons)}, nonlin={first.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron ``nin → nouts[0] → … → nouts[-1]``.
+
+    Hidden layers apply ``nonlin`` (relu by default); the last layer applies ``out_nonlin``
+    (linear by default). Calling the network returns a single :class:`Value` when the last layer
+    has one output, else a list; :meth:`forward` always returns the list.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        *,
+        nonlin: bool | Activation = True,
+        out_nonlin: bool | Activation = False,
+        rng: random.Random | int | None = None,
+    ) -> None:
+        sizes = [_positive_int(nin, "nin"), *_layer_sizes(nouts)]
+        self.nin = nin
+        self.nonlin: Activation = _activation(nonlin)
+        self.out_nonlin: Activation = _activation(out_nonlin)
+        r = _make_rng(rng)
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], nonlin=out_nonlin if i == last else nonlin, rng=r)
+            for i in range(len(nouts))
+        ]
+
+    def forward(self, x: Sequence[Value | float]) -> list[Value]:
+        """The outputs of the last layer, always as a list."""
+        out = self.layers[0](x)
+        for layer in self.layers[1:]:
+            out = layer(out)
+        return out
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out = self.forward(x)
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        sizes = [len(layer.neurons) for layer in self.layers]
+        return f"MLP({self.nin}, {sizes}, nonlin={self.nonlin!r}, out_nonlin={self.out_nonlin!r})"
+
+
+def _positive_int(n: object, name: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{name} must be an int, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"{name} must be at least 1, got {n}")
+    return n
+
+
+def _layer_sizes(nouts: object) -> list[int]:
+    if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+        raise ValueError(f"nouts must be a non-empty sequence of layer sizes, got {nouts!r}")
+    return [_positive_int(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
+
+
+def _activation(nonlin: object) -> Activation:
+    if nonlin is True:
+        return "relu"
+    if nonlin is False:
+        return "linear"
+    if isinstance(nonlin, str) and nonlin in _ACTIVATIONS:
+        return nonlin  # type: ignore[return-value]
+    raise ValueError(f"nonlin must be True, False or one of {_ACTIVATIONS}, got {nonlin!r}")
+
+
+def _make_rng(rng: object) -> random.Random:
+    if rng is None:
+        return random.Random()
+    if isinstance(rng, random.Random):
+        return rng
+    if isinstance(rng, int) and not isinstance(rng, bool):
+        return random.Random(rng)
+    raise TypeError(f"rng must be a random.Random, an int seed or None, got {type(rng).__name__}")
+
+
+def _check_inputs(x: object, nin: int, who: str) -> None:
+    # Any sized iterable will do (a list, a tuple, a NumPy row); a lone Value or a string will not.
+    if isinstance(x, (Value, str, bytes)) or not isinstance(x, Sized):
+        raise TypeError(f"{who} takes a sequence of {nin} inputs, got {type(x).__name__}")
+    if len(x) != nin:
+        raise ValueError(f"{who} takes {nin} inputs, got {len(x)}")

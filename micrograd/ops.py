@@ -1,0 +1,323 @@
+"""The operator registry: every primitive operator of the engine, described once.
+
+A graph node stores a reference to one :class:`Op` of this registry, its parents and, for the
+``*_const`` operators, a number argument. Everything that needs to know about operators — the
+engine, the README's operator table, the property suite, the reference oracles — reads them from
+:data:`OPS`, so an operator cannot be added without every suite seeing it.
+
+The numeric contract (see the README) is implemented here: rules compute with the IEEE-safe
+functions of :mod:`micrograd._math` and mirror PyTorch float64 at the special points (how it treats
+``x ** 0.5``, the gradient of ``relu`` at 0, where it uses a *select* rather than a product).
+
+Composite operators are not entries: ``a - b`` is ``a + (-b)``, ``a - c`` is ``a + (-c)`` and
+``c - a`` is ``(-a) + c`` (all exact in IEEE arithmetic), and ``v.sqrt()`` is ``v ** 0.5``.
+Division is a primitive: ``a * b**-1`` would round twice where PyTorch rounds once.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from . import _math
+
+if TYPE_CHECKING:
+    from .engine import Value
+
+__all__ = ["OPS", "Op", "float_literal"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Op:
+    """One primitive operator.
+
+    Attributes:
+        name: Identifier, unique in :data:`OPS`.
+        arity: Number of :class:`~micrograd.Value` operands.
+        has_const: Whether the operator also takes a number argument ``c`` (stored on the node).
+        forward: The value, from the operands' floats followed by ``c`` when ``has_const``.
+        vjp: ``vjp(node, g)`` returns ``g * d(node)/d(operand)`` for each operand, in order — the
+            vector-Jacobian product, written so that it equals PyTorch's at the special points.
+        syntax: Python source for the node, with ``{0}``, ``{1}`` for operands and ``{c}`` for the
+            number argument.
+        formula: The function in mathematical notation (operands ``a``, ``b``; ``x``; ``c``).
+        derivatives: The partial derivative for each operand, in mathematical notation.
+        domain: Where the operator is defined and differentiable, and what it does elsewhere.
+        smooth: ``smooth(*operands, [c])`` is true when finite operands lie in the open set where
+            the operator is defined, finite and differentiable (off its kinks and poles).
+    """
+
+    name: str
+    arity: int
+    has_const: bool
+    forward: Callable[..., float]
+    vjp: Callable[[Value, float], tuple[float, ...]]
+    syntax: str
+    formula: str
+    derivatives: tuple[str, ...]
+    domain: str
+    smooth: Callable[..., bool]
+
+    def __repr__(self) -> str:
+        return f"<Op {self.name}>"
+
+    def source(self, *operands: str, c: float | None = None) -> str:
+        """Python source for this operator applied to ``operands`` (names or parenthesised code).
+
+        >>> OPS["rpow_const"].source("x", c=-2.0)
+        '(-2.0) ** x'
+        """
+        if len(operands) != self.arity:
+            raise ValueError(f"{self.name} takes {self.arity} operand(s), got {len(operands)}")
+        if self.has_const != (c is not None):
+            need = "needs" if self.has_const else "takes no"
+            raise ValueError(f"{self.name} {need} a number argument c")
+        return self.syntax.format(*operands, c="" if c is None else float_literal(c))
+
+
+def float_literal(x: float) -> str:
+    """Python source that evaluates to ``x`` exactly and binds tighter than any operator."""
+    if x != x:
+        return "float('nan')"
+    if x in (math.inf, -math.inf):
+        return "float('inf')" if x > 0 else "float('-inf')"
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
+def _everywhere(*_: float) -> bool:
+    return True
+
+
+def _const(node: Value) -> float:
+    c = node._arg
+    assert c is not None, "a *_const node always carries its number argument"
+    return c
+
+
+# --- vector-Jacobian products -------------------------------------------------------------------
+# Each takes the output node and the gradient g flowing into it and returns one contribution per
+# operand. Where PyTorch selects 0 (``where(cond, 0, ...)``) rather than multiplying by 0, so do we:
+# the difference shows when g is inf or nan.
+
+
+def _add_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (g, g)
+
+
+def _mul_vjp(node: Value, g: float) -> tuple[float, ...]:
+    a, b = node._prev
+    return (g * b.data, g * a.data)
+
+
+def _div_vjp(node: Value, g: float) -> tuple[float, ...]:
+    b = node._prev[1].data
+    # d(a/b)/db = -a/b**2, computed as PyTorch does: -g * ((a / b) / b)
+    return (_math.div(g, b), -g * _math.div(node.data, b))
+
+
+def _pow_vjp(node: Value, g: float) -> tuple[float, ...]:
+    a_node, b_node = node._prev
+    a, b = a_node.data, b_node.data
+    d_base = 0.0 if b == 0.0 else g * (b * _math.pow(a, b - 1.0))
+    d_exponent = g * (0.0 if (a == 0.0 and b >= 0.0) else node.data * _math.log(a))
+    return (d_base, d_exponent)
+
+
+def _neg_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (-g,)
+
+
+def _add_const_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (g,)
+
+
+def _mul_const_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (g * _const(node),)
+
+
+def _div_const_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (_math.div(g, _const(node)),)
+
+
+def _rdiv_const_vjp(node: Value, g: float) -> tuple[float, ...]:
+    # d(c/x)/dx = -c/x**2 = -(c/x)/x
+    return (-g * _math.div(node.data, node._prev[0].data),)
+
+
+def _pow_const_vjp(node: Value, g: float) -> tuple[float, ...]:
+    e = _const(node)
+    if e == 0.0:
+        return (0.0,)
+    return (g * (e * _math.pow_scalar_exponent(node._prev[0].data, e - 1.0)),)
+
+
+def _rpow_const_vjp(node: Value, g: float) -> tuple[float, ...]:
+    c = _const(node)
+    x = node._prev[0].data
+    return (g * (0.0 if (c == 0.0 and x >= 0.0) else node.data * _math.log(c)),)
+
+
+def _exp_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (g * node.data,)
+
+
+def _log_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (_math.div(g, node._prev[0].data),)
+
+
+def _tanh_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (g * _math.tanh_derivative(node._prev[0].data),)
+
+
+def _sigmoid_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (g * _math.sigmoid_derivative(node._prev[0].data),)
+
+
+def _relu_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (0.0 if node.data <= 0.0 else g,)
+
+
+def _abs_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (g * _math.sign(node._prev[0].data),)
+
+
+# --- forward rules that are not plain library functions -----------------------------------------
+
+
+def _rdiv_forward(x: float, c: float) -> float:
+    return _math.div(c, x)
+
+
+def _rpow_forward(x: float, c: float) -> float:
+    return _math.pow(c, x)
+
+
+def _relu_forward(x: float) -> float:
+    # -0.0 and nan pass through unchanged, as torch.relu
+    return 0.0 if x < 0.0 else x
+
+
+def _pow_const_smooth(x: float, e: float) -> bool:
+    if not math.isfinite(e):
+        return False
+    if e.is_integer():
+        return e >= 0.0 or x != 0.0
+    return x > 0.0
+
+
+ADD = Op(
+    "add", 2, False, operator.add, _add_vjp,
+    syntax="{0} + {1}", formula="a + b", derivatives=("1", "1"),
+    domain="all reals", smooth=_everywhere,
+)  # fmt: skip
+MUL = Op(
+    "mul", 2, False, operator.mul, _mul_vjp,
+    syntax="{0} * {1}", formula="a * b", derivatives=("b", "a"),
+    domain="all reals", smooth=_everywhere,
+)  # fmt: skip
+DIV = Op(
+    "div", 2, False, _math.div, _div_vjp,
+    syntax="{0} / {1}", formula="a / b", derivatives=("1/b", "-a/b^2"),
+    domain="b != 0; a/0 is ±inf, 0/0 is nan",
+    smooth=lambda a, b: b != 0.0,
+)  # fmt: skip
+POW = Op(
+    "pow", 2, False, _math.pow, _pow_vjp,
+    syntax="{0} ** {1}", formula="a ^ b", derivatives=("b * a^(b-1)", "a^b * ln(a)"),
+    domain="a > 0 (C99 pow elsewhere: 0**0 = 1, negative a with non-integer b is nan); "
+    "d/da is 0 where b = 0, d/db is 0 where a = 0 and b >= 0",
+    smooth=lambda a, b: a > 0.0,
+)  # fmt: skip
+NEG = Op(
+    "neg", 1, False, operator.neg, _neg_vjp,
+    syntax="-{0}", formula="-x", derivatives=("-1",),
+    domain="all reals", smooth=_everywhere,
+)  # fmt: skip
+ADD_CONST = Op(
+    "add_const", 1, True, operator.add, _add_const_vjp,
+    syntax="{0} + {c}", formula="x + c", derivatives=("1",),
+    domain="all reals", smooth=_everywhere,
+)  # fmt: skip
+MUL_CONST = Op(
+    "mul_const", 1, True, operator.mul, _mul_const_vjp,
+    syntax="{0} * {c}", formula="x * c", derivatives=("c",),
+    domain="all reals", smooth=_everywhere,
+)  # fmt: skip
+DIV_CONST = Op(
+    "div_const", 1, True, _math.div, _div_const_vjp,
+    syntax="{0} / {c}", formula="x / c", derivatives=("1/c",),
+    domain="c != 0; x/0 is ±inf, 0/0 is nan",
+    smooth=lambda x, c: c != 0.0,
+)  # fmt: skip
+RDIV_CONST = Op(
+    "rdiv_const", 1, True, _rdiv_forward, _rdiv_const_vjp,
+    syntax="{c} / {0}", formula="c / x", derivatives=("-c/x^2",),
+    domain="x != 0; c/0 is ±inf, 0/0 is nan",
+    smooth=lambda x, c: x != 0.0,
+)  # fmt: skip
+POW_CONST = Op(
+    "pow_const", 1, True, _math.pow_scalar_exponent, _pow_const_vjp,
+    syntax="{0} ** {c}", formula="x ^ c", derivatives=("c * x^(c-1)",),
+    domain="x > 0 for non-integer c, x != 0 for negative integer c, else all reals; x**0 = 1 "
+    "with gradient 0; x**0.5 is sqrt(x) and x**-0.5 is 1/sqrt(x) at -0.0 and -inf (as PyTorch)",
+    smooth=_pow_const_smooth,
+)  # fmt: skip
+RPOW_CONST = Op(
+    "rpow_const", 1, True, _rpow_forward, _rpow_const_vjp,
+    syntax="{c} ** {0}", formula="c ^ x", derivatives=("c^x * ln(c)",),
+    domain="c > 0 (c < 0 is nan except at integer x; 0**x is 0 with gradient 0 for x >= 0)",
+    smooth=lambda x, c: c > 0.0,
+)  # fmt: skip
+EXP = Op(
+    "exp", 1, False, _math.exp, _exp_vjp,
+    syntax="{0}.exp()", formula="e^x", derivatives=("e^x",),
+    domain="all reals; inf above 709.78",
+    smooth=_everywhere,
+)  # fmt: skip
+LOG = Op(
+    "log", 1, False, _math.log, _log_vjp,
+    syntax="{0}.log()", formula="ln(x)", derivatives=("1/x",),
+    domain="x > 0; log(0) is -inf, negative x is nan",
+    smooth=lambda x: x > 0.0,
+)  # fmt: skip
+TANH = Op(
+    "tanh", 1, False, math.tanh, _tanh_vjp,
+    syntax="{0}.tanh()", formula="tanh(x)", derivatives=("1 - tanh(x)^2",),
+    domain="all reals; saturates to ±1",
+    smooth=_everywhere,
+)  # fmt: skip
+SIGMOID = Op(
+    "sigmoid", 1, False, _math.sigmoid, _sigmoid_vjp,
+    syntax="{0}.sigmoid()", formula="s(x) = 1 / (1 + e^-x)", derivatives=("s(x) * (1 - s(x))",),
+    domain="all reals; saturates to 0 and 1",
+    smooth=_everywhere,
+)  # fmt: skip
+RELU = Op(
+    "relu", 1, False, _relu_forward, _relu_vjp,
+    syntax="{0}.relu()", formula="max(x, 0)", derivatives=("1 if x > 0 else 0",),
+    domain="all reals; kink at 0, where the gradient is 0",
+    smooth=lambda x: x != 0.0,
+)  # fmt: skip
+ABS = Op(
+    "abs", 1, False, abs, _abs_vjp,
+    syntax="abs({0})", formula="abs(x)", derivatives=("sign(x)",),
+    domain="all reals; kink at 0, where the gradient is 0",
+    smooth=lambda x: x != 0.0,
+)  # fmt: skip
+
+#: Every primitive operator, by name, in a fixed order. Read-only.
+OPS: Mapping[str, Op] = MappingProxyType(
+    {
+        op.name: op
+        for op in (
+            ADD, MUL, DIV, POW, NEG,
+            ADD_CONST, MUL_CONST, DIV_CONST, RDIV_CONST, POW_CONST, RPOW_CONST,
+            EXP, LOG, TANH, SIGMOID, RELU, ABS,
+        )
+    }
+)  # fmt: skip

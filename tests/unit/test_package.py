@@ -1,0 +1,105 @@
+"""The public surface, the packaging promises and the README's claims."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import micrograd
+from micrograd.cli import main, operator_table
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_public_names_are_exactly_these() -> None:
+    assert sorted(micrograd.__all__) == sorted(
+        [
+            "MLP",
+            "OPS",
+            "Activation",
+            "AnomalyError",
+            "Layer",
+            "Module",
+            "Neuron",
+            "Op",
+            "Value",
+            "detect_anomaly",
+        ]
+    )
+    for name in micrograd.__all__:
+        assert getattr(micrograd, name) is not None
+    public = {n for n in dir(micrograd) if not n.startswith("_")}
+    submodules = {"cli", "engine", "nn", "ops"}
+    assert public - submodules == set(micrograd.__all__)
+
+
+def test_import_pulls_in_no_third_party_module() -> None:
+    code = (
+        "import sys, micrograd; "
+        "heavy = {'torch', 'jax', 'sympy', 'hypothesis', 'numpy', 'mpmath'}; "
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_typed_marker_ships_with_the_package() -> None:
+    assert (Path(micrograd.__file__).parent / "py.typed").is_file()
+
+
+def test_version_matches_the_installed_distribution() -> None:
+    assert micrograd.__version__ == importlib.metadata.version("micrograd-verified")
+
+
+def test_distribution_has_no_runtime_dependencies() -> None:
+    requires = importlib.metadata.requires("micrograd-verified") or []
+    assert all("extra ==" in r for r in requires), requires
+    torch_pins = [r for r in requires if r.startswith("torch")]
+    assert torch_pins
+    assert all(r.startswith("torch==2.13.0") for r in torch_pins), torch_pins
+
+
+def test_readme_operator_table_is_the_generated_one() -> None:
+    match = re.search(
+        r"<!-- operator-table:start -->\n(.*?)<!-- operator-table:end -->", README, re.S
+    )
+    assert match, "README lost its operator-table markers"
+    assert match.group(1) == operator_table(), "regenerate with: python -m micrograd ops"
+
+
+def test_operator_table_has_a_row_per_registry_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ops"]) == 0
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert [r.split("`")[1] for r in rows] == list(micrograd.OPS)
+
+
+def test_readme_commands_are_marked() -> None:
+    for marker in ("main-command", "test-command"):
+        assert re.search(rf"<!-- {marker} -->\n```bash\n[^\n]+\n```", README), marker
+
+
+@pytest.mark.parametrize(
+    "block", re.findall(r"```python\n(.*?)```", README, re.S), ids=lambda b: b.splitlines()[0]
+)
+def test_readme_python_examples_run(block: str, capsys: pytest.CaptureFixture[str]) -> None:
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    printed = capsys.readouterr().out
+    for line in block.splitlines():  # "print(...)  # expected output" comments must hold
+        if line.startswith("print(") and "  # " in line:
+            assert line.split("  # ", 1)[1] in printed
+
+
+def test_demo_runs_and_learns(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "c = a*b + 10 = 4.0; dc/da = -3.0, dc/db = 2.0" in out
+    losses = [float(m) for m in re.findall(r"loss (\S+)", out)]
+    assert len(losses) == 20
+    assert losses[-1] < losses[0] / 10
