@@ -6,6 +6,7 @@ import importlib.metadata
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,33 @@ def test_public_names_are_exactly_these() -> None:
     for name in micrograd.__all__:
         assert getattr(micrograd, name) is not None
     public = {n for n in dir(micrograd) if not n.startswith("_")}
-    submodules = {"cli", "engine", "nn", "ops"}
+    submodules = {n for n in public if isinstance(getattr(micrograd, n), types.ModuleType)}
     assert public - submodules == set(micrograd.__all__)
+
+
+def test_testing_public_names_are_exactly_these() -> None:
+    import micrograd.testing as testing
+
+    assert sorted(testing.__all__) == [
+        "Expr",
+        "FiniteDifference",
+        "Node",
+        "check_expr",
+        "check_grads",
+        "expressions",
+        "numerical_grad",
+    ]
+    for name in testing.__all__:
+        assert getattr(testing, name) is not None
+
+
+def test_testing_needs_hypothesis_only_for_the_strategies() -> None:
+    code = (
+        "import sys, micrograd.testing as t; before = 'hypothesis' in sys.modules; "
+        "t.expressions; print(before, 'hypothesis' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_import_pulls_in_no_third_party_module() -> None:

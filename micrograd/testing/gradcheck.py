@@ -1,0 +1,172 @@
+"""Gradient checking by finite differences, in the spirit of ``jax.test_util.check_grads``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..engine import Value
+from .domains import DOMAINS, MARGIN
+from .expr import Expr
+from .tolerances import FD_ATOL, FD_MIN_STEP, FD_RTOL, FD_STEP
+
+__all__ = ["FiniteDifference", "check_expr", "check_grads", "grads_agree", "numerical_grad"]
+
+
+@dataclass(frozen=True, slots=True)
+class FiniteDifference:
+    """A derivative estimate: the extrapolated ``value``, an ``error`` estimate and the ``step``."""
+
+    value: float
+    error: float
+    step: float
+
+
+def _step(x: float, relative: float) -> float:
+    """A power of two near ``relative * max(1, |x|)``, so ``x ± h`` is exact in most cases."""
+    return 2.0 ** round(math.log2(relative * max(1.0, abs(x))))
+
+
+def numerical_grad(
+    f: Callable[[Sequence[float]], float],
+    x: Sequence[float],
+    *,
+    step: float = FD_STEP,
+    safe: Callable[[Sequence[float]], bool] | None = None,
+) -> list[FiniteDifference]:
+    """Estimate the gradient of ``f`` at ``x`` by Richardson-extrapolated central differences.
+
+    For each input, ``D(h) = (f(x + h) - f(x - h)) / 2h`` at ``h``, ``h/2`` and ``h/4`` is
+    combined to cancel the ``h**2`` and ``h**4`` error terms. ``safe(point)``, if given, must hold
+    at every point evaluated (e.g. no kink is crossed); otherwise the step is halved until it does,
+    down to ``FD_MIN_STEP``.
+    """
+    point = [float(v) for v in x]
+    estimates = []
+    for i, xi in enumerate(point):
+        relative = step
+        while True:
+            h = _step(xi, relative)
+            samples = {}
+            ok = True
+            for k in (1.0, 0.5, 0.25):
+                for sign in (1.0, -1.0):
+                    p = list(point)
+                    p[i] = xi + sign * k * h
+                    if safe is not None and not safe(p):
+                        ok = False
+                        break
+                    samples[sign * k] = f(p)
+                if not ok:
+                    break
+            if ok:
+                break
+            if relative <= FD_MIN_STEP:
+                raise ValueError(
+                    f"no finite-difference step for input {i} = {xi!r} stays clear of kinks and "
+                    f"domain boundaries (tried down to {h:g}): the point is on or next to one"
+                )
+            relative /= 2.0
+        d1, d2, d4 = ((samples[k] - samples[-k]) / (2.0 * k * h) for k in (1.0, 0.5, 0.25))
+        r1 = (4.0 * d2 - d1) / 3.0
+        r2 = (4.0 * d4 - d2) / 3.0
+        best = (16.0 * r2 - r1) / 15.0
+        estimates.append(FiniteDifference(best, abs(best - r2), h))
+    return estimates
+
+
+def grads_agree(analytic: float, numeric: float, *, scale: float, rtol: float, atol: float) -> bool:
+    """Whether a gradient agrees with its finite-difference estimate (both nan does not agree)."""
+    if not (math.isfinite(analytic) and math.isfinite(numeric)):
+        return False
+    return abs(analytic - numeric) <= atol * scale + rtol * max(abs(analytic), abs(numeric))
+
+
+def check_grads(
+    f: Callable[..., Value],
+    args: Sequence[float],
+    *,
+    rtol: float = FD_RTOL,
+    atol: float = FD_ATOL,
+    step: float = FD_STEP,
+    name: str | None = None,
+) -> None:
+    """Check that ``backward()`` through ``f`` agrees with finite differences at ``args``.
+
+    ``f`` takes one :class:`~micrograd.Value` per argument and returns a ``Value``. Raises
+    ``AssertionError`` naming each disagreeing input with both gradients, their difference and
+    the expression (``name``, or ``f``'s name).
+    """
+    leaves = [Value(a) for a in args]
+    out = f(*leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"f must return a Value, got {type(out).__name__}")
+    out.backward()
+    analytic = [leaf.grad for leaf in leaves]
+
+    def forward(point: Sequence[float]) -> float:
+        return f(*[Value(p) for p in point]).data
+
+    numeric = numerical_grad(forward, [float(a) for a in args], step=step)
+    label = name or getattr(f, "__qualname__", repr(f))
+    _assert_agree(f"of {label}", [float(a) for a in args], out.data, analytic, numeric, rtol, atol)
+
+
+def check_expr(
+    expr: Expr,
+    *,
+    rtol: float = FD_RTOL,
+    atol: float = FD_ATOL,
+    step: float = FD_STEP,
+) -> None:
+    """Check micrograd's gradient of ``expr`` against finite differences at each of its points.
+
+    Finite-difference steps are kept small enough that every operator stays clear of its kinks
+    and domain boundaries (by a quarter of the margin the strategies keep). Raises
+    ``AssertionError`` with a runnable snippet of the failing case.
+    """
+    if not expr.points:
+        raise ValueError("the expression has no points to check at")
+
+    def safe(point: Sequence[float]) -> bool:
+        vals = expr.values(point)
+        for node in expr.nodes:
+            operands = [vals[i] for i in node.args]
+            if not DOMAINS[node.op].clear(operands, node.c, MARGIN / 4.0):
+                return False
+        return True
+
+    for point in expr.points:
+        value, analytic = expr.value_and_grad(point)
+        numeric = numerical_grad(expr.evaluate, point, step=step, safe=safe)
+        snippet = expr.snippet(point)
+        _assert_agree(f"of {expr.source()}", point, value, analytic, numeric, rtol, atol, snippet)
+
+
+def _assert_agree(
+    label: str,
+    point: Sequence[float],
+    value: float,
+    analytic: Sequence[float],
+    numeric: Sequence[FiniteDifference],
+    rtol: float,
+    atol: float,
+    reproducer: str | None = None,
+) -> None:
+    bad = []
+    for i, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
+        scale = max(1.0, abs(value)) / max(1.0, abs(point[i]))
+        if not grads_agree(a, n.value, scale=scale, rtol=rtol, atol=atol):
+            bad.append(
+                f"  input {i} = {point[i]!r}: backward {a!r}, finite differences {n.value!r} "
+                f"(difference {a - n.value:.3g}, estimate error {n.error:.2g}, step {n.step:g})"
+            )
+    if bad:
+        message = (
+            f"backward() disagrees with finite differences for the gradient {label} "
+            f"at {list(point)} (value {value!r}; rtol={rtol:g}, atol={atol:g}):\n" + "\n".join(bad)
+        )
+        if reproducer is not None:
+            message += f"\nReproduce with:\n\n{reproducer}\n"
+        raise AssertionError(message)

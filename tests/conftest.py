@@ -1,0 +1,28 @@
+"""Test configuration shared by every suite: the Hypothesis profiles, registered in one place.
+
+Select a profile with ``HYPOTHESIS_PROFILE=dev|ci|thorough`` (or pytest's
+``--hypothesis-profile``). Without it, ``CI=true`` selects ``ci`` and anything else ``dev``.
+
+- ``dev``: quick local runs (50 examples per test).
+- ``ci``: derandomised — the same examples on every run — with 200 examples per test.
+- ``thorough``: 2,000 examples per test, random, for long runs before a release.
+
+A failure prints the minimal expression as a runnable snippet; to replay it, paste the snippet,
+or rerun the test (Hypothesis' example database keeps failures locally), or, under ``ci``, rerun
+the same command: derandomised runs draw the same examples.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile(
+    "ci", max_examples=200, derandomize=True, deadline=None, database=None, print_blob=True
+)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+
+_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _ci else "dev"))
