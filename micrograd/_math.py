@@ -9,11 +9,14 @@ escape from arithmetic on :class:`~micrograd.Value`.
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Sequence
 
 __all__ = [
     "INF",
     "NAN",
     "div",
+    "dot",
     "exp",
     "is_odd_integer",
     "log",
@@ -31,6 +34,9 @@ NAN = math.nan
 
 _copysign = math.copysign
 _exp = math.exp
+_fsum = math.fsum
+_isfinite = math.isfinite
+_mul = operator.mul
 _log = math.log
 _pow = math.pow
 _sqrt = math.sqrt
@@ -49,6 +55,32 @@ def div(a: float, b: float) -> float:
         if a != a or a == 0.0:
             return NAN
         return _copysign(INF, a) * _copysign(1.0, b)
+
+
+def dot(a: Sequence[float], b: Sequence[float]) -> float:
+    """``a[0]*b[0] + a[1]*b[1] + ...``: each product rounded, their exact sum rounded once.
+
+    The sum is ``math.fsum``'s, with IEEE-754 special values: ``nan`` if a product is ``nan`` or
+    the products hold both infinities, else ``±inf`` if a product is infinite or the exact sum
+    overflows; a zero sum is ``+0.0`` (as ``torch.dot``, whose accumulator starts at ``+0.0``).
+    """
+    try:
+        return _fsum(map(_mul, a, b)) or 0.0
+    except (OverflowError, ValueError):
+        pass
+    # math.fsum gives up on inf - inf, and on an overflowing partial sum even when the
+    # final sum is representable (1e308 + 1e308 - 1e308): redo these rare cases exactly.
+    terms = list(map(_mul, a, b))
+    special = [t for t in terms if not _isfinite(t)]
+    if special:
+        return sum(special, 0.0)  # nan, or the one infinity; inf + -inf is nan
+    from fractions import Fraction
+
+    exact = sum(map(Fraction, terms), Fraction(0))
+    try:
+        return float(exact)
+    except OverflowError:
+        return INF if exact > 0 else -INF
 
 
 def exp(x: float) -> float:

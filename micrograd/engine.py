@@ -6,7 +6,7 @@ import contextlib
 import contextvars
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from numbers import Real
 
 from . import ops as _ops
@@ -29,10 +29,11 @@ class Value:
 
     Nodes are plain data — an operator from :data:`micrograd.OPS`, the parent nodes and, for the
     ``*_const`` operators, a number — so a graph holds no reference cycles and is freed as soon as
-    the last reference to its output goes. Values hash and compare by identity.
+    the last reference to its output goes. Values hash and compare by identity. (One more slot,
+    ``_uses``, is :meth:`backward`'s count of a node's consumers; it is 0 outside a walk.)
     """
 
-    __slots__ = ("_arg", "_op", "_prev", "data", "grad")
+    __slots__ = ("_arg", "_op", "_prev", "_uses", "data", "grad")
 
     # NumPy scalars on the left of an operator defer to Value's reflected operators.
     __array_ufunc__ = None
@@ -42,13 +43,15 @@ class Value:
     _op: Op | None
     _prev: tuple[Value, ...]
     _arg: float | None
+    _uses: int
 
     def __init__(self, data: float | Real) -> None:
-        self.data = _to_float(data, "Value()")
+        self.data = data if type(data) is float else _to_float(data, "Value()")
         self.grad = 0.0
         self._op = None
         self._prev = ()
         self._arg = None
+        self._uses = 0
 
     # --- introspection ---------------------------------------------------------------------------
 
@@ -76,7 +79,7 @@ class Value:
     def __add__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
             return _node(_ADD.forward(self.data, other.data), _ADD, (self, other))
-        c = _operand(other)
+        c = other if type(other) is float else _operand(other)
         if c is None:
             return _not_a_number(other, "+")
         return _node(_ADD_CONST.forward(self.data, c), _ADD_CONST, (self,), c)
@@ -86,7 +89,7 @@ class Value:
     def __mul__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
             return _node(_MUL.forward(self.data, other.data), _MUL, (self, other))
-        c = _operand(other)
+        c = other if type(other) is float else _operand(other)
         if c is None:
             return _not_a_number(other, "*")
         return _node(_MUL_CONST.forward(self.data, c), _MUL_CONST, (self,), c)
@@ -102,13 +105,13 @@ class Value:
     def __sub__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
             return self + (-other)  # a - b == a + (-b) exactly
-        c = _operand(other)
+        c = other if type(other) is float else _operand(other)
         if c is None:
             return _not_a_number(other, "-")
         return _node(_ADD_CONST.forward(self.data, -c), _ADD_CONST, (self,), -c)
 
     def __rsub__(self, other: float) -> Value:
-        c = _operand(other)
+        c = other if type(other) is float else _operand(other)
         if c is None:
             return _not_a_number(other, "-")
         return -self + c  # c - x == (-x) + c exactly
@@ -116,13 +119,13 @@ class Value:
     def __truediv__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
             return _node(_DIV.forward(self.data, other.data), _DIV, (self, other))
-        c = _operand(other)
+        c = other if type(other) is float else _operand(other)
         if c is None:
             return _not_a_number(other, "/")
         return _node(_DIV_CONST.forward(self.data, c), _DIV_CONST, (self,), c)
 
     def __rtruediv__(self, other: float) -> Value:
-        c = _operand(other)
+        c = other if type(other) is float else _operand(other)
         if c is None:
             return _not_a_number(other, "/")
         return _node(_RDIV_CONST.forward(self.data, c), _RDIV_CONST, (self,), c)
@@ -132,13 +135,13 @@ class Value:
             raise TypeError("pow() with a modulus is not defined for Value")
         if isinstance(other, Value):
             return _node(_POW.forward(self.data, other.data), _POW, (self, other))
-        c = _operand(other)
+        c = other if type(other) is float else _operand(other)
         if c is None:
             return _not_a_number(other, "**")
         return _node(_POW_CONST.forward(self.data, c), _POW_CONST, (self,), c)
 
     def __rpow__(self, other: float) -> Value:
-        c = _operand(other)
+        c = other if type(other) is float else _operand(other)
         if c is None:
             return _not_a_number(other, "**")
         return _node(_RPOW_CONST.forward(self.data, c), _RPOW_CONST, (self,), c)
@@ -186,39 +189,136 @@ class Value:
         The walk is iterative, so graphs of any depth work: first every node reachable from
         ``self`` has its consumers counted; then each node, once all its consumers have passed
         their contributions, passes its own to its parents (Kahn's algorithm). The order is fixed
-        by the graph's structure alone, so results are bit-for-bit reproducible.
+        by the graph's structure alone, so results are bit-for-bit reproducible. The counts are
+        kept on the nodes, so one ``backward()`` runs at a time (others wait). If it raises —
+        in :func:`detect_anomaly` — gradients already passed on stay where they arrived.
         """
         seed = _to_float(gradient, "backward(gradient=...)")
-        consumers: dict[Value, int] = {}
-        stack = [self]
-        while stack:
-            for parent in stack.pop()._prev:
-                n = consumers.get(parent, 0)
-                if not n:
-                    stack.append(parent)
-                consumers[parent] = n + 1
+        with _walking:
+            _walk(self, seed, _anomaly_contexts > 0 and _ANOMALY.get())
 
-        check = _anomaly_contexts > 0 and _ANOMALY.get()
-        pending = {self: seed}
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            g = pending.pop(node)
-            node.grad += g
-            op = node._op
-            if op is None:
-                continue
-            contributions = op.vjp(node, g)
+    @staticmethod
+    def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
+        """``a[0] * b[0] + ... + a[n-1] * b[n-1]`` as one node: the registry operator ``dot``.
+
+        Each product is rounded as ``a[i] * b[i]`` rounds it, and their sum is rounded once
+        (exactly rounded, not added left to right); the gradients are those of the products.
+        Numbers in ``a`` or ``b`` become new leaves.
+
+        >>> Value.dot([Value(1e16), Value(1.0), Value(-1e16)], [1.0, 1.0, 1.0]).data
+        1.0
+        """
+        if isinstance(a, (Value, str, bytes)) or isinstance(b, (Value, str, bytes)):
+            raise TypeError("Value.dot takes two sequences of Values or numbers")
+        if len(a) != len(b) or not a:
+            raise ValueError(
+                f"Value.dot takes two sequences of the same length >= 1, got {len(a)} and {len(b)}"
+            )
+        return _dot((*_as_values(a), *_as_values(b)))
+
+
+def _as_values(xs: Iterable[Value | float]) -> tuple[Value, ...]:
+    """``xs`` as Values: Values as they are, numbers as new leaves."""
+    return tuple(x if isinstance(x, Value) else Value(x) for x in xs)
+
+
+def _dot(operands: tuple[Value, ...]) -> Value:
+    """``Value.dot(operands[:n], operands[n:])`` for Values the caller has checked."""
+    return _node(_DOT.forward(*[v.data for v in operands]), _DOT, operands)
+
+
+# --- the walk -----------------------------------------------------------------------------------
+#
+# During backward() an interior node's ``grad`` slot is where the contributions of its consumers
+# are summed, in the order they arrive: it holds _UNSET until the first one (which is then stored
+# as it is, as a dictionary of pending sums would) and ``_uses`` counts the consumers still to
+# come. The gradient the node had before the walk is set aside (in ``carried``, unless it is the
+# usual +0.0) and added back when the node is finished: ``grad = old + (d1 + d2 + ...)``, exactly.
+#
+# A leaf passes nothing on, so it is neither counted nor waited for: its contributions are added
+# straight to its ``grad``, in the same order. From ±0.0 that is bit-for-bit ``old + (d1 + ...)``
+# (adding to a zero changes at most the sign of a zero result, and so does adding ``old`` last);
+# a leaf with any other gradient has it set aside, starts from -0.0 (-0.0 + d is d exactly) and
+# gets it back at the end.
+
+_UNSET = float("-0.0")  # "no contribution yet": compared by identity, never by value
+
+
+def _walk(root: Value, seed: float, check: bool) -> None:
+    """``root.backward(seed)``: count consumers, then pass gradients down (see above)."""
+    if root._op is None:
+        root.grad += seed
+        return
+    carried: dict[Value, float] = {}
+    stack = [root]
+    push, pop = stack.append, stack.pop
+    try:
+        while stack:  # count the consumers of every interior node
+            for parent in pop()._prev:
+                if parent._op is None:
+                    if parent.grad:
+                        carried[parent] = parent.grad
+                        parent.grad = -0.0
+                    continue
+                n = parent._uses
+                if not n:
+                    old = parent.grad
+                    if old or _copysign(1.0, old) < 0.0:  # anything but +0.0
+                        carried[parent] = old
+                    parent.grad = _UNSET
+                    push(parent)
+                parent._uses = n + 1
+
+        old = root.grad
+        if old or _copysign(1.0, old) < 0.0:
+            carried[root] = old
+        root.grad = seed
+        push(root)
+        while stack:  # pass gradients down, each node once all its consumers have passed theirs
+            node = pop()
+            g = node.grad
+            if carried and node in carried:
+                node.grad = carried.pop(node) + g
+            else:
+                node.grad = g or 0.0  # 0.0 + g (keeping g's float when g is not zero)
+            contributions = node._op.vjp(node, g)  # type: ignore[union-attr]
             if check:
                 _check_backward(node, g, contributions)
-            for parent, d in zip(node._prev, contributions, strict=True):
-                acc = pending.get(parent)
-                pending[parent] = d if acc is None else acc + d
-                n = consumers[parent] - 1
-                if n:
-                    consumers[parent] = n
-                else:
-                    stack.append(parent)
+            # one contribution per operand (the tests check every vjp; a keyword doubles zip's cost)
+            for parent, d in zip(node._prev, contributions):  # noqa: B905
+                if parent._op is None:
+                    parent.grad += d
+                    continue
+                acc = parent.grad
+                parent.grad = d if acc is _UNSET else acc + d
+                n = parent._uses - 1
+                parent._uses = n
+                if not n:
+                    push(parent)
+    except BaseException:
+        _restore(root, carried, stack)
+        raise
+    for leaf, old in carried.items():
+        leaf.grad = old + leaf.grad
+
+
+def _restore(root: Value, carried: dict[Value, float], waiting: list[Value]) -> None:
+    """After an interrupted walk: nodes keep their old gradient plus what they were passed."""
+    unfinished = set(waiting)
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node._uses or node in unfinished or node.grad is _UNSET:
+            g = node.grad
+            node.grad = carried.pop(node, 0.0) + (0.0 if g is _UNSET else g)
+            node._uses = 0
+        for parent in node._prev:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    for node, old in carried.items():  # leaves (and an interior node not yet set aside)
+        node.grad = old + node.grad if node._op is None else old
 
 
 _ADD = _ops.ADD
@@ -238,8 +338,11 @@ _TANH = _ops.TANH
 _SIGMOID = _ops.SIGMOID
 _RELU = _ops.RELU
 _ABS = _ops.ABS
+_DOT = _ops.DOT
 
 _new = object.__new__
+_copysign = math.copysign
+_walking = threading.Lock()  # backward() keeps its counts on the nodes: one walk at a time
 
 
 def _node(data: float, op: Op, prev: tuple[Value, ...], arg: float | None = None) -> Value:
@@ -250,6 +353,7 @@ def _node(data: float, op: Op, prev: tuple[Value, ...], arg: float | None = None
     v._op = op
     v._prev = prev
     v._arg = arg
+    v._uses = 0
     if _anomaly_contexts and _ANOMALY.get() and not math.isfinite(data):
         raise AnomalyError(f"{op.name} produced {data!r}: {_describe(v)}")
     return v
@@ -340,6 +444,11 @@ def detect_anomaly(enabled: bool = True) -> Iterator[None]:
 
 
 def _check_backward(node: Value, g: float, contributions: tuple[float, ...]) -> None:
+    if len(contributions) != len(node._prev):
+        raise AnomalyError(
+            f"the vjp of {_describe(node)} gave {len(contributions)} gradients for "
+            f"{len(node._prev)} operands"
+        )
     for i, d in enumerate(contributions):
         if not math.isfinite(d):
             raise AnomalyError(

@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence, Sized
 from typing import Literal, get_args
 
-from .engine import Value
+from .engine import Value, _as_values, _dot
 
 __all__ = ["MLP", "Activation", "Layer", "Module", "Neuron"]
 
@@ -32,6 +32,10 @@ class Module:
 class Neuron(Module):
     """``activation(w · x + b)`` for ``nin`` inputs.
 
+    ``w · x + b`` is one node, ``Value.dot([*w, b], [*x, 1.0])`` (the bias is the weight of a
+    constant input): the products are rounded as ``w[i] * x[i]``, their sum with ``b`` once.
+    Numbers among the inputs become new leaves, as does the constant 1.0.
+
     Weights start uniform in [-1, 1] and the bias at 0, drawn from ``rng``: a ``random.Random``,
     an ``int`` seed, or ``None`` for fresh OS entropy (never the global ``random`` state).
     """
@@ -50,8 +54,12 @@ class Neuron(Module):
         self.b = Value(0.0)
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        _check_inputs(x, self.nin, "Neuron")
-        act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
+        return self._fire(_inputs(x, self.nin, "Neuron"))
+
+    def _fire(self, x1: tuple[Value, ...]) -> Value:
+        """The neuron on checked inputs ``x1``: the ``nin`` inputs, then a leaf holding 1.0."""
+        # w · x + b is Value.dot([*w, b], [*x, 1]): one node, rounded once
+        act = _dot((*self.w, self.b, *x1))
         activation = self.activation
         if activation == "relu":
             return act.relu()
@@ -84,7 +92,8 @@ class Layer(Module):
         self.neurons = [Neuron(nin, nonlin, rng=r) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        return [n(x) for n in self.neurons]
+        x1 = _inputs(x, self.neurons[0].nin, "Layer")  # checked once for all the neurons
+        return [n._fire(x1) for n in self.neurons]
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
@@ -175,9 +184,11 @@ def _make_rng(rng: object) -> random.Random:
     raise TypeError(f"rng must be a random.Random, an int seed or None, got {type(rng).__name__}")
 
 
-def _check_inputs(x: object, nin: int, who: str) -> None:
+def _inputs(x: object, nin: int, who: str) -> tuple[Value, ...]:
+    """The inputs as Values (numbers become new leaves), then a new leaf holding 1.0."""
     # Any sized iterable will do (a list, a tuple, a NumPy row); a lone Value or a string will not.
     if isinstance(x, (Value, str, bytes)) or not isinstance(x, Sized):
         raise TypeError(f"{who} takes a sequence of {nin} inputs, got {type(x).__name__}")
     if len(x) != nin:
         raise ValueError(f"{who} takes {nin} inputs, got {len(x)}")
+    return (*_as_values(x), Value(1.0))  # type: ignore[arg-type]

@@ -11,13 +11,15 @@ functions of :mod:`micrograd._math` and mirror PyTorch float64 at the special po
 
 Composite operators are not entries: ``a - b`` is ``a + (-b)``, ``a - c`` is ``a + (-c)`` and
 ``c - a`` is ``(-a) + c`` (all exact in IEEE arithmetic), and ``v.sqrt()`` is ``v ** 0.5``.
-Division is a primitive: ``a * b**-1`` would round twice where PyTorch rounds once.
+Division is a primitive: ``a * b**-1`` would round twice where PyTorch rounds once. The dot product
+``Value.dot(a, b)`` is a primitive too: one node instead of ``2n - 1``, and its sum is rounded once.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -37,15 +39,21 @@ class Op:
 
     Attributes:
         name: Identifier, unique in :data:`OPS`.
-        arity: Number of :class:`~micrograd.Value` operands.
+        arity: Number of :class:`~micrograd.Value` operands, or ``-1`` for a variadic operator:
+            one taking any number of operands ``>= 1`` that its ``syntax`` can group (below).
         has_const: Whether the operator also takes a number argument ``c`` (stored on the node).
         forward: The value, from the operands' floats followed by ``c`` when ``has_const``.
         vjp: ``vjp(node, g)`` returns ``g * d(node)/d(operand)`` for each operand, in order — the
             vector-Jacobian product, written so that it equals PyTorch's at the special points.
         syntax: Python source for the node, with ``{0}``, ``{1}`` for operands and ``{c}`` for the
-            number argument.
-        formula: The function in mathematical notation (operands ``a``, ``b``; ``x``; ``c``).
-        derivatives: The partial derivative for each operand, in mathematical notation.
+            number argument. For a variadic operator, ``{0}``, ``{1}``, ... stand for equally long
+            *groups* of consecutive operands, each written as a list: ``dot``'s syntax
+            ``Value.dot({0}, {1})`` applied to ``w1, w2, x1, x2`` is
+            ``Value.dot([w1, w2], [x1, x2])``, so its operand count is a multiple of 2.
+        formula: The function in mathematical notation (operands ``a``, ``b``; ``x``; ``c``; for
+            a variadic operator, ``a``, ``b`` name its operand groups).
+        derivatives: The partial derivative for each operand (each operand group), in
+            mathematical notation.
         domain: Where the operator is defined and differentiable, and what it does elsewhere.
         smooth: ``smooth(*operands, [c])`` is true when finite operands lie in the open set where
             the operator is defined, finite and differentiable (off its kinks and poles).
@@ -65,17 +73,37 @@ class Op:
     def __repr__(self) -> str:
         return f"<Op {self.name}>"
 
+    @property
+    def groups(self) -> int:
+        """How many operand groups a variadic operator's ``syntax`` has (its ``{0}``, ``{1}``…)."""
+        fields = [f for _, f, _, _ in string.Formatter().parse(self.syntax) if f and f.isdigit()]
+        return 1 + max(map(int, fields), default=0)
+
+    def accepts(self, n: int) -> bool:
+        """Whether this operator takes ``n`` operands."""
+        if self.arity >= 0:
+            return n == self.arity
+        return n >= 1 and n % self.groups == 0
+
     def source(self, *operands: str, c: float | None = None) -> str:
         """Python source for this operator applied to ``operands`` (names or parenthesised code).
 
         >>> OPS["rpow_const"].source("x", c=-2.0)
         '(-2.0) ** x'
+        >>> OPS["dot"].source("w1", "w2", "x1", "x2")
+        'Value.dot([w1, w2], [x1, x2])'
         """
-        if len(operands) != self.arity:
-            raise ValueError(f"{self.name} takes {self.arity} operand(s), got {len(operands)}")
+        if not self.accepts(len(operands)):
+            takes = self.arity if self.arity >= 0 else f"a positive multiple of {self.groups}"
+            raise ValueError(f"{self.name} takes {takes} operand(s), got {len(operands)}")
         if self.has_const != (c is not None):
             need = "needs" if self.has_const else "takes no"
             raise ValueError(f"{self.name} {need} a number argument c")
+        if self.arity < 0:
+            n = len(operands) // self.groups
+            operands = tuple(
+                f"[{', '.join(operands[i : i + n])}]" for i in range(0, len(operands), n)
+            )
         return self.syntax.format(*operands, c="" if c is None else float_literal(c))
 
 
@@ -186,6 +214,13 @@ def _abs_vjp(node: Value, g: float) -> tuple[float, ...]:
     return (g * _math.sign(node._prev[0].data),)
 
 
+def _dot_vjp(node: Value, g: float) -> tuple[float, ...]:
+    # d(a · b)/da_i = b_i and d(a · b)/db_i = a_i: each product's own vjp, as for a * b
+    prev = node._prev
+    n = len(prev) // 2
+    return (*[g * b.data for b in prev[n:]], *[g * a.data for a in prev[:n]])
+
+
 # --- forward rules that are not plain library functions -----------------------------------------
 
 
@@ -200,6 +235,11 @@ def _rpow_forward(x: float, c: float) -> float:
 def _relu_forward(x: float) -> float:
     # -0.0 and nan pass through unchanged, as torch.relu
     return 0.0 if x < 0.0 else x
+
+
+def _dot_forward(*operands: float) -> float:
+    n = len(operands) // 2  # a_1..a_n, b_1..b_n
+    return _math.dot(operands[:n], operands[n:])
 
 
 def _pow_const_smooth(x: float, e: float) -> bool:
@@ -310,6 +350,15 @@ ABS = Op(
     smooth=lambda x: x != 0.0,
 )  # fmt: skip
 
+DOT = Op(
+    "dot", -1, False, _dot_forward, _dot_vjp,
+    syntax="Value.dot({0}, {1})", formula="a · b = a_1 b_1 + ... + a_n b_n", derivatives=("b", "a"),
+    domain="all reals, n >= 1; each product is rounded, then their sum is rounded once (exactly "
+    "rounded, not left to right): ±inf only where that sum overflows, nan for inf - inf; a zero "
+    "sum is +0.0",
+    smooth=_everywhere,
+)  # fmt: skip
+
 #: Every primitive operator, by name, in a fixed order. Read-only.
 OPS: Mapping[str, Op] = MappingProxyType(
     {
@@ -317,7 +366,7 @@ OPS: Mapping[str, Op] = MappingProxyType(
         for op in (
             ADD, MUL, DIV, POW, NEG,
             ADD_CONST, MUL_CONST, DIV_CONST, RDIV_CONST, POW_CONST, RPOW_CONST,
-            EXP, LOG, TANH, SIGMOID, RELU, ABS,
+            EXP, LOG, TANH, SIGMOID, RELU, ABS, DOT,
         )
     }
 )  # fmt: skip

@@ -11,7 +11,7 @@ from micrograd import Op, Value
 def apply(op: Op, operands: Sequence[Value], c: float | None = None) -> Value:
     """Evaluate ``op``'s Python syntax on ``operands``, exercising the public operator path."""
     names = [f"x{i}" for i in range(len(operands))]
-    out = eval(op.source(*names, c=c), {}, dict(zip(names, operands, strict=True)))
+    out = eval(op.source(*names, c=c), {"Value": Value}, dict(zip(names, operands, strict=True)))
     assert isinstance(out, Value)
     return out
 

@@ -1,12 +1,16 @@
-"""The Value type: construction, operators with numbers, graph structure, the walk, anomaly mode."""
+"""The Value type: construction, operators with numbers, graph structure, the walk, anomaly mode,
+Value.dot."""
 
 from __future__ import annotations
 
 import gc
 import inspect
 import math
+import random
+import struct
 import sys
 import threading
+import tracemalloc
 from decimal import Decimal
 from fractions import Fraction
 
@@ -360,3 +364,224 @@ def test_anomaly_mode_is_per_thread() -> None:
         done.wait()
     t.join()
     assert results == [-math.inf]
+
+
+# --- the walk, against the reference algorithm -------------------------------------------------
+
+
+def _reference_backward(root: Value, seed: float) -> None:
+    """Kahn's algorithm with dictionaries of counts and pending sums: the walk, written plainly."""
+    consumers: dict[Value, int] = {}
+    stack = [root]
+    while stack:
+        for parent in stack.pop().parents:
+            n = consumers.get(parent, 0)
+            if not n:
+                stack.append(parent)
+            consumers[parent] = n + 1
+    pending = {root: seed}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        g = pending.pop(node)
+        node.grad += g
+        if node.op is None:
+            continue
+        for parent, d in zip(node.parents, node.op.vjp(node, g), strict=True):
+            acc = pending.get(parent)
+            pending[parent] = d if acc is None else acc + d
+            n = consumers[parent] - 1
+            consumers[parent] = n
+            if not n:
+                stack.append(parent)
+
+
+_SPECIAL = (0.0, -0.0, 1e300, -1e-300, math.inf, math.nan)
+
+
+def _random_graph(seed: int) -> list[Value]:
+    """A random DAG over the public operators (nodes with many consumers, zeros, infinities),
+    with gradients already present on some nodes; every node, in creation order."""
+    r = random.Random(seed)
+    nodes = [Value(r.choice(_SPECIAL) if r.random() < 0.1 else r.uniform(-2, 2)) for _ in range(4)]
+    unary = [
+        lambda a: -a, lambda a: a.exp(), lambda a: a.tanh(), lambda a: a.sigmoid(),
+        lambda a: a.relu(), lambda a: abs(a), lambda a: a * 0.0, lambda a: a ** 2,
+        lambda a: a.log(), lambda a: 3.0 / a, lambda a: a - 1.5, lambda a: 2.0 ** a,
+        lambda a: a.sqrt(),
+    ]  # fmt: skip
+    binary = [
+        lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - b, lambda a, b: a / b,
+        lambda a, b: a ** b,
+    ]  # fmt: skip
+    for _ in range(r.randint(5, 40)):
+        pick = r.random()
+        recent = nodes[-6:]  # prefer recent nodes: deep graphs with shared nodes
+        if pick < 0.4:
+            nodes.append(r.choice(unary)(r.choice(recent)))
+        elif pick < 0.85:
+            nodes.append(r.choice(binary)(r.choice(recent), r.choice(nodes)))
+        else:
+            k = r.randint(1, 4)
+            nodes.append(Value.dot(r.choices(nodes, k=k), r.choices(nodes, k=k)))
+    for v in nodes:
+        if r.random() < 0.2:
+            v.grad = r.choice((1.5, -0.0, 0.0, math.inf, -2.25e-300))
+    return nodes
+
+
+def _bits(x: float) -> bytes:
+    """The float's bits; any nan is one nan (CPython itself does not fix which nan a + b gives)."""
+    return struct.pack("<d", math.nan if x != x else x)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_walk_is_bit_for_bit_the_reference_walk(seed: int) -> None:
+    ours, theirs = _random_graph(seed), _random_graph(seed)
+    gradient = random.Random(seed).choice((1.0, -0.0, 0.5, -3.0))
+    for _ in range(2):  # twice: gradients from the first walk are there for the second
+        ours[-1].backward(gradient)
+        _reference_backward(theirs[-1], gradient)
+        assert [_bits(v.grad) for v in ours] == [_bits(v.grad) for v in theirs]
+    assert [_bits(v.data) for v in ours] == [_bits(v.data) for v in theirs]
+
+
+def test_walk_from_an_interior_node_leaves_the_rest_alone() -> None:
+    nodes = _random_graph(7)
+    before = [_bits(v.grad) for v in nodes]
+    middle = nodes[len(nodes) // 2]
+    middle.backward()
+    reach = {middle}
+    for v in reversed(nodes):
+        if v in reach:
+            reach.update(v.parents)
+    assert all(_bits(v.grad) == b for v, b in zip(nodes, before, strict=True) if v not in reach)
+
+
+def test_an_interrupted_walk_leaves_the_graph_usable() -> None:
+    x = Value(0.0)
+    shared = x * 2.0
+    out = shared.sqrt() + shared * 3.0  # d sqrt/dx is inf at 0: anomaly mode stops the walk
+    with detect_anomaly(), pytest.raises(AnomalyError):
+        out.backward()
+    x.grad = shared.grad = out.grad = 0.0
+    for v in (out.parents[0], out.parents[1]):
+        v.grad = 0.0
+    out.backward()  # counts left by the interrupted walk would make this hang or go wrong
+    fresh = Value(0.0)
+    s = fresh * 2.0
+    (s.sqrt() + s * 3.0).backward()
+    assert _bits(x.grad) == _bits(fresh.grad)
+    assert _bits(shared.grad) == _bits(s.grad)
+
+
+def test_backward_from_several_threads_on_shared_nodes() -> None:
+    x = Value(2.0)
+    h = x * 3.0  # shared by every thread's output
+    outputs = [h + h * float(i) for i in range(4)]
+
+    def work(out: Value) -> None:
+        for _ in range(200):
+            out.backward()
+
+    threads = [threading.Thread(target=work, args=(o,)) for o in outputs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert x.grad == 200 * sum(3.0 * (1.0 + i) for i in range(4))  # small integers: exact
+
+
+def test_a_deep_graph_is_walked_without_a_dictionary_per_node() -> None:
+    x = Value(1.0)
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0 + 0.0
+    tracemalloc.start()
+    try:
+        y.backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert x.grad == 1.0
+    # one new float a step (the product's gradient, 24 bytes): 12 bytes a node, where a dictionary
+    # of counts alone would take about 40
+    assert peak < 20 * 40_000
+
+
+# --- Value.dot ----------------------------------------------------------------------------------
+
+
+def test_dot_is_one_node_with_the_gradients_of_its_products() -> None:
+    w = [Value(0.5), Value(-1.25), Value(2.0)]
+    x = [Value(3.0), Value(0.1), Value(-0.7)]
+    out = Value.dot(w, x)
+    assert out.op is OPS["dot"]
+    assert out.parents == (*w, *x)
+    assert out.arg is None
+    out.backward()
+    w2 = [Value(v.data) for v in w]
+    x2 = [Value(v.data) for v in x]
+    ref = w2[0] * x2[0] + w2[1] * x2[1] + w2[2] * x2[2]
+    ref.backward()
+    assert [v.grad for v in (*w, *x)] == [v.grad for v in (*w2, *x2)]
+    assert math.isclose(out.data, ref.data, rel_tol=1e-15)
+
+
+def test_dot_rounds_once() -> None:
+    a = [Value(1e16), Value(1.0), Value(-1e16)]
+    assert Value.dot(a, [1.0, 1.0, 1.0]).data == 1.0
+    assert (a[0] * 1.0 + a[1] * 1.0 + a[2] * 1.0).data == 0.0  # left to right loses the 1
+    r = random.Random(0)
+    for _ in range(200):
+        n = r.randint(1, 20)
+        u = [r.uniform(-1, 1) * 10.0 ** r.randint(-5, 5) for _ in range(n)]
+        v = [r.uniform(-1, 1) * 10.0 ** r.randint(-5, 5) for _ in range(n)]
+        exact = sum((Fraction(p * q) for p, q in zip(u, v, strict=True)), Fraction(0))
+        assert Value.dot(u, v).data == float(exact)  # the exact sum of the rounded products
+
+
+def test_dot_turns_numbers_into_leaves() -> None:
+    w = [Value(2.0), Value(3.0)]
+    out = Value.dot(w, [4, np.float64(5.0)])
+    assert out.data == 23.0
+    assert all(p.op is None for p in out.parents)
+    assert [p.data for p in out.parents[2:]] == [4.0, 5.0]
+    out.backward()
+    assert [p.grad for p in out.parents] == [4.0, 5.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "error", "match"),
+    [
+        ([Value(1.0)], [1.0, 2.0], ValueError, "same length"),
+        ([], [], ValueError, "same length >= 1"),
+        (Value(1.0), [1.0], TypeError, "sequences"),
+        ("ab", [1.0, 2.0], TypeError, "sequences"),
+        ([Value(1.0)], ["x"], TypeError, "str"),
+        ([Value(1.0)], [None], TypeError, "NoneType"),
+    ],
+)
+def test_dot_rejects_what_it_cannot_multiply(
+    a: object, b: object, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        Value.dot(a, b)  # type: ignore[arg-type]
+
+
+def test_dot_in_anomaly_mode() -> None:
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"dot produced inf"):
+        Value.dot([Value(1e308)], [Value(10.0)])
+
+
+def test_variadic_source_groups_the_operands() -> None:
+    dot = OPS["dot"]
+    assert dot.arity == -1
+    assert dot.groups == 2
+    assert [n for n in range(7) if dot.accepts(n)] == [2, 4, 6]
+    assert dot.source("a", "b", "c", "d") == "Value.dot([a, b], [c, d])"
+    with pytest.raises(ValueError, match="multiple of 2"):
+        dot.source("a", "b", "c")
+    assert OPS["mul"].groups == 2
+    assert OPS["neg"].accepts(1)
+    assert not OPS["neg"].accepts(2)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 
 import pytest
 
-from micrograd import MLP, Layer, Module, Neuron, Value
+from micrograd import MLP, OPS, Layer, Module, Neuron, Value
 
 
 def test_parameters_lists_every_weight_and_bias_exactly_once() -> None:
@@ -158,3 +159,43 @@ def test_numpy_rows_are_accepted() -> None:
     assert isinstance(a, Value)
     assert isinstance(b, Value)
     assert a.data == b.data
+
+
+def test_a_neuron_is_one_dot_node_then_its_activation() -> None:
+    n = Neuron(3, rng=5)
+    n.b.data = 5.0  # |w · x| <= 3.5: the relu passes it
+    x = [Value(0.5), Value(-1.0), Value(2.0)]
+    out = n(x)
+    assert out.op is OPS["relu"]
+    (act,) = out.parents
+    assert act.op is OPS["dot"]
+    *weights, bias, x0, x1, x2, one = act.parents  # w · x + b as [*w, b] · [*x, 1]
+    assert [*weights, bias] == [*n.w, n.b]
+    assert [x0, x1, x2] == x
+    assert one.op is None
+    assert one.data == 1.0
+    # the sum of the rounded products and the bias, rounded once
+    exact = sum((Fraction(w.data * xi.data) for w, xi in zip(n.w, x, strict=True)), Fraction(5))
+    assert act.data == float(exact)
+    out.backward()
+    assert [w.grad for w in n.w] == [xi.data for xi in x]
+    assert n.b.grad == 1.0
+    assert [xi.grad for xi in x] == [w.data for w in n.w]
+
+
+def test_a_layer_turns_number_inputs_into_leaves_once() -> None:
+    layer = Layer(2, 4, rng=0)
+    outs = layer([0.5, -1.0])
+    inputs = {id(p) for o in outs for p in o.parents[0].parents[3:]}
+    assert len(inputs) == 3  # the two inputs and the constant 1.0, shared by the four neurons
+
+
+def test_neuron_output_matches_the_textbook_sum() -> None:
+    r = random.Random(11)
+    for _ in range(50):
+        n = Neuron(8, "linear", rng=r)
+        n.b.data = r.uniform(-1, 1)
+        x = [r.uniform(-3, 3) for _ in range(8)]
+        textbook = sum((w.data * xi for w, xi in zip(n.w, x, strict=True)), n.b.data)
+        out = n(x).data
+        assert math.isclose(out, textbook, rel_tol=1e-14, abs_tol=1e-15)

@@ -69,6 +69,23 @@ ORDINARY: dict[str, list[Case]] = {
     "sigmoid": [Case((0.5,), None, s, (s * (1.0 - s),))],
     "relu": [Case((2.0,), None, 2.0, (1.0,)), Case((-2.0,), None, 0.0, (0.0,))],
     "abs": [Case((-2.0,), None, 2.0, (-1.0,)), Case((3.0,), None, 3.0, (1.0,))],
+    # operands a_1..a_n, b_1..b_n
+    "dot": [
+        Case((2.0, -3.0), None, -6.0, (-3.0, 2.0)),
+        Case((1.5, -2.0, 0.5, 4.0), None, -7.25, (0.5, 4.0, 1.5, -2.0)),
+        Case(
+            (0.1, 0.2, 0.3, 3.0, 2.0, 1.0),
+            None,
+            math.fsum([0.1 * 3.0, 0.2 * 2.0, 0.3 * 1.0]),
+            (3.0, 2.0, 1.0, 0.1, 0.2, 0.3),
+        ),
+        # rounded once: left to right, 1e16 + 1.0 - 1e16 is 0.0
+        Case((1e16, 1.0, -1e16, 1.0, 1.0, 1.0), None, 1.0, (1.0, 1.0, 1.0, 1e16, 1.0, -1e16)),
+        # a partial sum overflows, the sum does not
+        Case(
+            (1e308, 1e308, -1e308, 1.0, 1.0, 1.0), None, 1e308, (1.0,) * 3 + (1e308, 1e308, -1e308)
+        ),
+    ],
 }
 
 # The numeric contract at special points: values compared exactly (sign of zero included),
@@ -190,6 +207,17 @@ EDGES: dict[str, list[Case]] = {
         Case((nan,), None, nan, (0.0,)),
         Case((-inf,), None, inf, (-1.0,)),
     ],
+    "dot": [
+        Case((inf, -inf, 1.0, 1.0), None, nan, (1.0, 1.0, inf, -inf)),
+        Case((inf, 0.0), None, nan, (0.0, inf)),
+        Case((inf, 1.0, 1.0, 1.0), None, inf, (1.0, 1.0, inf, 1.0)),
+        Case((nan, 1.0, 1.0, 1.0), None, nan, (1.0, 1.0, nan, 1.0)),
+        Case((-0.0, 1.0), None, 0.0, (1.0, -0.0)),
+        Case((-0.0, -0.0, 1.0, 1.0), None, 0.0, (1.0, 1.0, -0.0, -0.0)),
+        Case((1e308, 1e308, 1.0, 1.0), None, inf, (1.0, 1.0, 1e308, 1e308)),
+        Case((1e200, 1e200), None, inf, (1e200, 1e200)),
+        Case((5e-324, -1.0), None, -5e-324, (-1.0, 5e-324)),
+    ],
 }
 
 
@@ -229,13 +257,14 @@ def test_every_registry_operator_has_cases(table: dict[str, list[Case]]) -> None
         op = OPS[name]
         assert cases, name
         for case in cases:
-            assert len(case.operands) == op.arity == len(case.grads), (name, case)
+            assert op.accepts(len(case.operands)), (name, case)
+            assert len(case.operands) == len(case.grads), (name, case)
             assert (case.c is not None) == op.has_const, (name, case)
 
 
 @pytest.mark.parametrize("op", OPS.values(), ids=lambda op: op.name)
 def test_syntax_builds_a_node_of_that_operator(op: Op) -> None:
-    leaves = [Value(1.5) for _ in range(op.arity)]
+    leaves = [Value(1.5) for _ in range(op.arity if op.arity >= 0 else 2 * op.groups)]
     out = apply(op, leaves, 2.0 if op.has_const else None)
     assert out.op is op
     assert out.parents == tuple(leaves)
