@@ -51,7 +51,7 @@ EXP_MAX: Final = 8.0
 
 ANY: Final[tuple[Interval, ...]] = ((-R, R),)
 POSITIVE: Final[tuple[Interval, ...]] = ((MARGIN, R),)
-AWAY_FROM_ZERO: Final[tuple[Interval, ...]] = ((-R, -MARGIN), (MARGIN, R))
+AWAY_FROM_ZERO: Final[tuple[Interval, ...]] = ((MARGIN, R), (-R, -MARGIN))
 
 
 def _always(v: Sequence[float], c: float | None, margin: float = 0.0) -> bool:
@@ -137,6 +137,7 @@ DOMAINS: Final[dict[str, Domain]] = {
     "sigmoid": Domain(),
     "relu": _KINK,
     "abs": _KINK,
+    "dot": Domain(),
 }
 
 

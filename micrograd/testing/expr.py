@@ -63,7 +63,7 @@ class Expr:
             op = OPS.get(node.op)
             if op is None:
                 raise ValueError(f"node {k}: unknown operator {node.op!r}")
-            if (op.arity >= 0 and len(node.args) != op.arity) or not node.args:
+            if not node.args or not _accepts(op, len(node.args)):
                 raise ValueError(f"node {k}: {op.name} takes {op.arity} operands, got {node.args}")
             if any(not 0 <= i < self.n_inputs + k for i in node.args):
                 raise ValueError(f"node {k}: operands {node.args} must refer to earlier values")
@@ -180,6 +180,10 @@ class Expr:
         return self.source()
 
 
+def _accepts(op: Op, n: int) -> bool:
+    return n == op.arity if op.arity >= 0 else op.accepts(n)
+
+
 def _render(node: Node, operands: Sequence[str]) -> str:
     return OPS[node.op].source(*operands, c=node.c)
 
@@ -188,11 +192,17 @@ def _wrap(code: str) -> str:
     return code if code.isidentifier() else f"({code})"
 
 
-@functools.lru_cache(maxsize=4096)
 def _apply(op_name: str, n: int, c: Const) -> Callable[..., Value]:
     """A function applying ``op_name`` to ``n`` values through its public Python syntax."""
     names = [f"x{i}" for i in range(n)]
-    src = f"lambda {', '.join(names)}: {_render(Node(op_name, tuple(range(n)), c), names)}"
+    return _compile(
+        f"lambda {', '.join(names)}: {_render(Node(op_name, tuple(range(n)), c), names)}"
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(src: str) -> Callable[..., Value]:
+    # keyed by the source, not the constant: -0.0 == 0.0 and nan != nan would confuse the cache
     fn: Callable[..., Value] = eval(src, {"Value": Value, "micrograd": _micrograd()})
     return fn
 

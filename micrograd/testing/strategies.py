@@ -103,6 +103,13 @@ def _floats(intervals: tuple[Interval, ...]) -> st.SearchStrategy[float]:
     return parts[0] if len(parts) == 1 else st.one_of(parts)
 
 
+# First inputs shrink towards 1.0, inside every operator's domain, so that minimal counterexamples
+# keep their structure; the second branch still draws 0, -0.0 and tiny magnitudes.
+_INPUTS: st.SearchStrategy[float] = st.one_of(
+    _floats(ANY).map(lambda u: 1.0 - u / 4.0 * 3.0), _floats(ANY)
+)
+
+
 def _constant(op: Op) -> st.SearchStrategy[float]:
     domain = DOMAINS[op.name]
     drawn = _floats(domain.constants or ANY)
@@ -125,7 +132,9 @@ def _draw_expr(draw: st.DrawFn, cfg: _Config) -> Expr:
         return len(values) - 1
 
     for _ in range(draw(st.integers(1, cfg.max_inputs))):
-        fresh(ANY)
+        values.append(tuple(draw(_INPUTS) for _ in range(cfg.points)))
+        is_input.append(True)
+        depth.append(0)
 
     n_nodes = draw(st.integers(1, cfg.max_nodes))
     forced = draw(st.integers(0, n_nodes - 1)) if cfg.require is not None else -1
@@ -136,7 +145,7 @@ def _draw_expr(draw: st.DrawFn, cfg: _Config) -> Expr:
             else draw(st.sampled_from(cfg.ops))
         )
         domain = DOMAINS[op.name]
-        arity = op.arity
+        arity = op.arity if op.arity >= 0 else op.groups * draw(st.integers(1, 3))
         c = draw(_constant(op)) if op.has_const else None
         chosen: list[int] = []
         if cfg.kinks and domain.kinks and draw(st.booleans()):

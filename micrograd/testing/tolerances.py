@@ -13,10 +13,13 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "EPS",
     "FD_ATOL",
     "FD_MIN_STEP",
     "FD_RTOL",
     "FD_STEP",
+    "ORACLE_ULPS",
+    "SATURATING",
 ]
 
 #: Relative step of the finite differences: ``h ~ FD_STEP * max(1, |x|)``.
@@ -28,3 +31,34 @@ FD_RTOL: Final = 1e-6
 #: Absolute tolerance, in units of ``max(1, |f(x)|) / max(1, |x_i|)`` (the size of a step's
 #: rounding error, times a thousand).
 FD_ATOL: Final = 1e-9
+
+# --- agreement with reference oracles ---------------------------------------------------------
+#
+# Two float64 engines computing the same expression differ by rounding. Its first-order size is
+# computed from the expression at the point (``micrograd.testing.compare.error_scales``):
+#
+# * for the value, ``sum over nodes k of |v_k| * A_k``, where ``A_k`` is the sum over paths from
+#   node k to the output of the product of absolute partial derivatives: each node's rounding
+#   error (relative, a few ulps) reaches the output through those paths;
+# * for the gradient with respect to input i, ``A_i + S_i``: the gradient is a sum of path
+#   products of partial derivatives, each computed to a few ulps (``A_i``); and the partials are
+#   computed from rounded values, so they move with those values' errors (tanh'(x) changes by
+#   2|dx| relatively; ln(t) is 0 at a t that rounded to 1 from 1 - 4e-33). ``S_i`` measures that
+#   directly: each node's value is moved by its forward error bound (running error analysis),
+#   the change carried downstream, and the gradient's movement summed, in units of eps.
+#
+# Both are multiplied by the number of operations and by a per-operation budget in ulps below.
+# A wrong derivative rule is off by O(1) relative to A_i, far beyond these bounds (about 1e-14
+# of it on the drawn expressions).
+#
+# PyTorch and JAX compute tanh' as 1 - y**2 and the sigmoid's as (1 - y) * y, whose error is
+# absolute (about eps), not relative to the derivative: in saturation they return 0 where the
+# derivative is 1e-20. Against those oracles, such an operator's partial counts as |p| + 1 in A.
+
+#: Unit roundoff of float64 (one ulp of 1.0).
+EPS: Final = 2.0**-52
+#: Per-operation rounding budget, in ulps, for agreement with another float64 engine or with the
+#: exact oracle.
+ORACLE_ULPS: Final = 16.0
+#: Operators whose derivative PyTorch and JAX compute with an absolute error of about eps.
+SATURATING: Final = frozenset({"tanh", "sigmoid"})

@@ -46,6 +46,9 @@ MATH: dict[str, Callable[..., float]] = {
     "sigmoid": _sigmoid,
     "relu": _relu,
     "abs": abs,
+    "dot": lambda *xs: math.fsum(
+        a * b for a, b in zip(xs[: len(xs) // 2], xs[len(xs) // 2 :], strict=True)
+    ),
 }
 
 # the partial derivative for each operand: (operands..., [c]) -> tuple of partials
@@ -67,6 +70,7 @@ DUAL: dict[str, Callable[..., tuple[float, ...]]] = {
     "sigmoid": lambda x: (_sigmoid(x) * _sigmoid(-x),),
     "relu": lambda x: (1.0 if x > 0 else 0.0,),  # 0 at the kink, as the contract says
     "abs": lambda x: (1.0 if x > 0 else (-1.0 if x < 0 else 0.0),),
+    "dot": lambda *xs: (*xs[len(xs) // 2 :], *xs[: len(xs) // 2]),
 }
 
 

@@ -49,21 +49,22 @@ class GraphMachine(RuleBasedStateMachine):
     def join(self, name: str, data: st.DataObject) -> None:
         op, domain = OPS[name], DOMAINS[name]
         c = data.draw(_constant(op), label="c") if op.has_const else None
+        arity = op.arity if op.arity >= 0 else op.groups * data.draw(st.integers(1, 3))
         args = []
-        for slot in range(op.arity):
+        for slot in range(arity):
             i = data.draw(st.integers(0, len(self.nodes) - 1), label=f"operand {slot}")
             args.append(i)
         operands = [self.data[i] for i in args]
-        at_kink = op.arity == 1 and operands[0] in domain.kinks
+        at_kink = arity == 1 and operands[0] in domain.kinks
         if not (at_kink or (domain.clear(operands, c, MARGIN) and domain.tame(operands, c))):
-            for slot in range(op.arity):  # fresh leaves inside the domain
+            for slot in range(arity):  # fresh leaves inside the domain
                 x = data.draw(_floats(domain.fresh(slot, c)), label=f"fresh {slot}")
                 args[slot] = self._add(Value(x), None)
             operands = [self.data[i] for i in args]
         want = MATH[name](*operands, *([c] if c is not None else []))
         if not (math.isfinite(want) and abs(want) <= BOUND):
             return
-        v = _apply(name, op.arity, c)(*[self.nodes[i] for i in args])
+        v = _apply(name, arity, c)(*[self.nodes[i] for i in args])
         assert math.isclose(v.data, want, rel_tol=4 * 2**-52), (name, operands, c, v.data, want)
         assert v.grad == 0.0
         self._add(v, (name, tuple(args), c))

@@ -148,3 +148,10 @@ def test_source_and_snippet_forms() -> None:
     ]
     assert expr.depth() == 4
     assert expr.uses() == [1, 1, 2, 1, 1, 0]
+
+
+def test_constants_differing_only_in_the_sign_of_zero_stay_distinct() -> None:
+    plus = Expr(1, (Node("mul_const", (0,), 0.0),), ((1.0,),))
+    minus = Expr(1, (Node("mul_const", (0,), -0.0),), ((1.0,),))
+    assert math.copysign(1.0, plus.value_and_grad((1.0,))[0]) == 1.0
+    assert math.copysign(1.0, minus.value_and_grad((1.0,))[0]) == -1.0

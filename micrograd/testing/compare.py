@@ -1,0 +1,146 @@
+"""Comparing evaluations of one expression: the tolerance policy of ``tolerances.py`` in code."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..engine import Value
+from .expr import Expr
+from .oracles import Evaluation
+from .tolerances import EPS, ORACLE_ULPS
+
+__all__ = ["Disagreement", "compare", "error_scales", "ulps"]
+
+
+def error_scales(
+    expr: Expr, point: Sequence[float], *, absolute: frozenset[str] = frozenset()
+) -> tuple[float, tuple[float, ...]]:
+    """Rounding-error scales at ``point`` (see ``tolerances.py``): one for the value, one per input
+    gradient, in units of eps per operation.
+
+    The value's is first-order error propagation: ``sum_k |v_k| * A_k``, with ``A_k`` the sum over
+    paths from node k to the output of the products of absolute local derivatives (micrograd's
+    own, from the registry; an operator in ``absolute`` counts as ``|p| + 1``). A gradient's is
+    ``A_i`` plus, measured rather than estimated, how far the gradient moves when each node's
+    value moves by its own forward error bound (propagated downstream): partials computed from
+    rounded values carry that error even where they are 0, as ``ln(t)`` at a ``t`` that rounded
+    to 1.
+    """
+    leaves = [Value(x) for x in point]
+    vals = expr.build_values(leaves)
+    n_in = expr.n_inputs
+    reach = [0.0] * len(vals)
+    reach[-1] = 1.0
+    local: list[list[float]] = []
+    for k in range(len(vals) - 1, n_in - 1, -1):
+        node = vals[k]
+        op = node.op
+        assert op is not None
+        extra = 1.0 if op.name in absolute else 0.0
+        partials = [abs(p) for p in op.vjp(node, 1.0)]
+        local.insert(0, partials)
+        for j, p in zip(expr.nodes[k - n_in].args, partials, strict=True):
+            reach[j] += (p + extra) * reach[k]
+    value_scale = math.fsum(abs(vals[k].data) * reach[k] for k in range(n_in, len(vals)))
+
+    # forward error bound of every node, in units of eps (running error analysis)
+    bound = [0.0] * len(vals)
+    for k in range(n_in, len(vals)):
+        args = expr.nodes[k - n_in].args
+        inherited = math.fsum(p * bound[j] for p, j in zip(local[k - n_in], args, strict=True))
+        bound[k] = abs(vals[k].data) + inherited
+
+    base = _gradients(vals, leaves)
+    shift = [0.0] * n_in
+    data = [v.data for v in vals]
+    for k in range(n_in, len(vals)):
+        delta = EPS * bound[k]
+        if delta == 0.0 or not math.isfinite(delta):
+            continue
+        vals[k].data = data[k] + delta
+        for j in range(k + 1, len(vals)):
+            _recompute(vals[j], expr.nodes[j - n_in].c)
+        moved = _gradients(vals, leaves)
+        for i in range(n_in):
+            if math.isfinite(moved[i]):
+                shift[i] += abs(moved[i] - base[i]) / EPS
+        for v, d in zip(vals, data, strict=True):
+            v.data = d
+    return value_scale, tuple(r + s for r, s in zip(reach[:n_in], shift, strict=True))
+
+
+def _recompute(node: Value, c: float | None) -> None:
+    op = node.op
+    assert op is not None
+    operands = [p.data for p in node.parents]
+    node.data = op.forward(*operands, c) if op.has_const else op.forward(*operands)
+
+
+def _gradients(vals: list[Value], leaves: list[Value]) -> list[float]:
+    for v in vals:
+        v.grad = 0.0
+    vals[-1].backward()
+    return [leaf.grad for leaf in leaves]
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """One quantity on which two evaluations differ by more than the policy allows."""
+
+    point: tuple[float, ...]
+    what: str  # "value" or "d/dx<i>"
+    ours: float
+    theirs: float
+    tolerance: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.what} at {list(self.point)}: ours {self.ours!r}, theirs {self.theirs!r} "
+            f"(difference {abs(self.ours - self.theirs):.3g} > tolerance {self.tolerance:.3g})"
+        )
+
+
+def compare(
+    expr: Expr,
+    ours: Evaluation,
+    theirs: Evaluation,
+    *,
+    ulps: float = ORACLE_ULPS,
+    absolute: frozenset[str] = frozenset(),
+) -> list[Disagreement]:
+    """Every value and gradient where the two evaluations of ``expr`` disagree.
+
+    ``absolute`` names operators whose derivative the other engine computes with an absolute
+    rather than a relative error (``SATURATING`` for PyTorch and JAX).
+    """
+    n_ops = len(expr.nodes)
+    out = []
+    for p, point in enumerate(expr.points):
+        value_scale, grad_scales = error_scales(expr, point, absolute=absolute)
+        budget = ulps * EPS * n_ops
+        checks = [("value", ours.values[p], theirs.values[p], budget * value_scale)]
+        checks += [
+            (f"d/dx{i}", ours.grads[p][i], theirs.grads[p][i], budget * grad_scales[i])
+            for i in range(expr.n_inputs)
+        ]
+        for what, a, b, tol in checks:
+            if not _within(a, b, tol):
+                out.append(Disagreement(point, what, a, b, tol))
+    return out
+
+
+def _within(a: float, b: float, tol: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= tol + 1e-300  # the floor admits subnormal results
+
+
+def ulps(computed: float, exact: float) -> float:
+    """Error of ``computed`` in units of the last place of ``exact`` (both finite)."""
+    if computed == exact:
+        return 0.0
+    return abs(computed - exact) / math.ulp(exact) if exact != 0.0 else math.inf

@@ -1,0 +1,134 @@
+"""Reference oracles: the same :class:`~micrograd.testing.Expr` evaluated by other engines.
+
+Each oracle evaluates an expression's value and gradient at all of its points — in one batched
+call where the backend vectorises (PyTorch float64 autograd, JAX with x64), or exactly (SymPy's
+symbolic derivative evaluated with mpmath at high precision, then rounded once to double). Every
+oracle translates every registry operator; :func:`missing_translations` must stay empty.
+
+Backends are imported on first use: ``import micrograd.testing.oracles`` needs none of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from ...ops import OPS
+from ..expr import Expr
+from ..tolerances import SATURATING
+
+__all__ = [
+    "ORACLES",
+    "Evaluation",
+    "Oracle",
+    "OracleUnavailable",
+    "micrograd_evaluation",
+    "missing_translations",
+]
+
+
+class OracleUnavailable(RuntimeError):
+    """The oracle's backend is not installed; the message says how to install it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """An expression's value and gradient at each of its points."""
+
+    values: tuple[float, ...]
+    grads: tuple[tuple[float, ...], ...]  # grads[point][input]
+
+
+@dataclass(frozen=True, slots=True)
+class Oracle:
+    """A reference engine.
+
+    Attributes:
+        name: Short name (``torch``, ``jax``, ``sympy``).
+        title: What it computes, for reports.
+        modules: The importable packages it needs.
+        install: How to install them.
+        exact: Whether its results are the exact values rounded once (else: another float64
+            implementation).
+        backend: The module implementing ``evaluate(expr) -> Evaluation`` and ``TRANSLATIONS``.
+        absolute: Operators whose derivative this backend computes with an absolute error of
+            about eps (see ``tolerances.SATURATING``).
+    """
+
+    name: str
+    title: str
+    modules: tuple[str, ...]
+    install: str
+    exact: bool
+    backend: str
+    absolute: frozenset[str] = frozenset()
+
+    def available(self) -> bool:
+        """Whether the backend's packages can be imported."""
+        return all(importlib.util.find_spec(m) is not None for m in self.modules)
+
+    def _module(self) -> object:
+        if not self.available():
+            raise OracleUnavailable(
+                f"the {self.name} oracle needs {', '.join(self.modules)}: {self.install}"
+            )
+        return importlib.import_module(self.backend)
+
+    def evaluate(self, expr: Expr) -> Evaluation:
+        """Value and gradient of ``expr`` at every one of its points."""
+        evaluate: Callable[[Expr], Evaluation] = self._module().evaluate  # type: ignore[attr-defined]
+        return evaluate(expr)
+
+    def translations(self) -> Mapping[str, object]:
+        """The backend's translation of each registry operator, by name."""
+        table: Mapping[str, object] = self._module().TRANSLATIONS  # type: ignore[attr-defined]
+        return table
+
+
+_EXTRA = 'pip install "micrograd-verified[oracles]"'
+
+#: The oracles, by name.
+ORACLES: Mapping[str, Oracle] = MappingProxyType(
+    {
+        "torch": Oracle(
+            "torch",
+            "PyTorch float64 autograd",
+            ("torch",),
+            f"{_EXTRA} (or: pip install torch==2.13.0)",
+            False,
+            "micrograd.testing.oracles._torch",
+            SATURATING,
+        ),
+        "jax": Oracle(
+            "jax",
+            "JAX (x64) vjp",
+            ("jax", "jaxlib"),
+            f"{_EXTRA} (or: pip install jax jaxlib)",
+            False,
+            "micrograd.testing.oracles._jax",
+            SATURATING,
+        ),
+        "sympy": Oracle(
+            "sympy",
+            "SymPy derivative, mpmath at 60 digits, rounded once",
+            ("sympy", "mpmath"),
+            f"{_EXTRA} (or: pip install sympy mpmath)",
+            True,
+            "micrograd.testing.oracles._sympy",
+        ),
+    }
+)
+
+
+def missing_translations(oracle: Oracle) -> set[str]:
+    """Registry operators the oracle cannot translate (should be empty)."""
+    return set(OPS) - set(oracle.translations())
+
+
+def micrograd_evaluation(expr: Expr) -> Evaluation:
+    """The same evaluation by micrograd itself, one point at a time."""
+    results = [expr.value_and_grad(p) for p in expr.points]
+    return Evaluation(tuple(v for v, _ in results), tuple(g for _, g in results))

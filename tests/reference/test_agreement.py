@@ -1,0 +1,44 @@
+"""Values and gradients of random expressions agree with every oracle, per operator and mixed."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from micrograd import OPS
+from micrograd.testing import expressions
+from micrograd.testing.compare import compare
+from micrograd.testing.oracles import ORACLES, Oracle, micrograd_evaluation, missing_translations
+
+from .conftest import require
+
+
+def test_every_oracle_translates_every_operator() -> None:
+    for oracle in ORACLES.values():
+        require(oracle)
+        assert missing_translations(oracle) == set(), oracle.name
+        assert set(oracle.translations()) == set(OPS), oracle.name
+
+
+def _check(oracle: Oracle, data: st.DataObject, **kwargs: object) -> None:
+    expr = data.draw(expressions(points=8, **kwargs), label="expr")  # type: ignore[arg-type]
+    disagreements = compare(
+        expr, micrograd_evaluation(expr), oracle.evaluate(expr), absolute=oracle.absolute
+    )
+    assert not disagreements, (
+        f"micrograd and {oracle.name} disagree on {expr.source()}:\n"
+        + "\n".join(f"  {d}" for d in disagreements)
+        + f"\nReproduce with:\n\n{expr.snippet(disagreements[0].point)}\n"
+    )
+
+
+@pytest.mark.parametrize("op", list(OPS))
+@given(data=st.data())
+def test_per_operator(oracle: Oracle, op: str, data: st.DataObject) -> None:
+    _check(oracle, data, ops=[op], require=op, max_nodes=3)
+
+
+@given(data=st.data())
+def test_mixed_trees_and_dags(oracle: Oracle, data: st.DataObject) -> None:
+    _check(oracle, data, max_nodes=8, max_inputs=4)
