@@ -52,12 +52,47 @@ def _demo() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["verify"]:
+        from .verify import main as verify
+
+        return verify(args_list[1:])
     parser = argparse.ArgumentParser(prog="micrograd", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "verify",
+        help="the verification report: every operator against every oracle "
+        "(see: micrograd verify --help)",
+    )
     sub.add_parser("demo", help="the classic examples: a*b+10 and a tiny MLP learning 4 samples")
     sub.add_parser("ops", help="print the operator registry as a Markdown table")
-    args = parser.parse_args(argv)
+    acc = sub.add_parser(
+        "accuracy",
+        help="per-operator error in ulps of micrograd, PyTorch and JAX against the exact oracle",
+    )
+    acc.add_argument("--points", type=int, default=1000, help="inputs per operator (default 1000)")
+    acc.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    acc.add_argument("--output", metavar="PATH", help="write the Markdown table here")
+    args = parser.parse_args(args_list)
     if args.command == "ops":
         sys.stdout.write(operator_table())
         return 0
+    if args.command == "accuracy":
+        return _accuracy(args.points, args.seed, args.output)
     return _demo()
+
+
+def _accuracy(points: int, seed: int, output: str | None) -> int:
+    from .testing.accuracy import measure, table
+    from .testing.oracles import ORACLES
+
+    missing = [o.install for o in ORACLES.values() if not o.available()]
+    if missing:
+        print("the accuracy table needs every oracle:\n  " + "\n  ".join(missing), file=sys.stderr)
+        return 3
+    text = table(measure(points=points, seed=seed), points=points, seed=seed)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write("# Accuracy against the exact oracle\n\n" + text)
+    sys.stdout.write(text)
+    return 0

@@ -1,0 +1,96 @@
+"""`micrograd verify` as a CI pipeline runs it: a subprocess, its output, its exit status."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from micrograd import OPS
+from micrograd.verify import EXIT_FAILED, EXIT_MISSING_ORACLE, EXIT_OK, EXIT_USAGE, ORACLE_NAMES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str, prelude: str = "") -> subprocess.CompletedProcess[str]:
+    code = f"{prelude}\nimport sys\nfrom micrograd.cli import main\nsys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, "verify", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+def test_all_green_run_exits_0_with_the_table_and_the_seed() -> None:
+    result = _run("--profile", "quick", "--ops", "add,tanh", "--seed", "5")
+    assert result.returncode == EXIT_OK, result.stdout + result.stderr
+    out = result.stdout
+    assert "seed 5 (replay with --seed 5)" in out
+    for row in ("add", "tanh", "mixed", "law: backward twice is exactly double"):
+        assert any(line.startswith(row) and "pass" in line for line in out.splitlines()), row
+    assert out.rstrip().splitlines()[-1].startswith("VERIFIED: all 16 checks hold")
+    assert "\033[" not in out, "no terminal control codes when the output is not a terminal"
+
+
+BROKEN_TANH = """
+from micrograd import OPS
+def wrong(node, g):
+    x = node._prev[0].data
+    return (g * (1.0 - x * x),)
+object.__setattr__(OPS["tanh"], "vjp", wrong)
+"""
+
+
+def test_a_broken_operator_fails_with_its_counterexample() -> None:
+    result = _run("--profile", "quick", "--ops", "tanh", "--seed", "3", prelude=BROKEN_TANH)
+    assert result.returncode == EXIT_FAILED, result.stdout + result.stderr
+    out = result.stdout
+    tanh_row = next(line for line in out.splitlines() if line.startswith("tanh "))
+    assert tanh_row.count("FAIL") == len(ORACLE_NAMES), tanh_row
+    assert "Reproduce with:" in out
+    assert "out = x0.tanh()" in out or ".tanh()" in out
+    assert "micrograd: value" in out  # ours next to the oracle's
+    assert "torch: value" in out
+    assert out.rstrip().splitlines()[-1].startswith("FAILED:")
+
+
+def test_a_missing_oracle_gives_its_own_exit_status() -> None:
+    hide_jax = (
+        "import importlib.util as u\n"
+        "real = u.find_spec\n"
+        "u.find_spec = lambda name, *a: None if name.split('.')[0] == 'jax' else real(name, *a)\n"
+    )
+    result = _run("--profile", "quick", "--ops", "add", prelude=hide_jax)
+    assert result.returncode == EXIT_MISSING_ORACLE
+    assert "oracle jax is not installed" in result.stderr
+    assert "pip install" in result.stderr
+    assert "VERIFIED" not in result.stdout
+    # choosing the installed oracles explicitly runs
+    ok = _run("--profile", "quick", "--ops", "add", "--oracles", "fd,torch", prelude=hide_jax)
+    assert ok.returncode == EXIT_OK, ok.stdout + ok.stderr
+
+
+def test_json_has_every_operator_and_oracle_cell(tmp_path: Path) -> None:
+    path, md = tmp_path / "report.json", tmp_path / "summary.md"
+    result = _run("--profile", "quick", "--seed", "11", "--json", str(path), "--markdown", str(md))
+    assert result.returncode == EXIT_OK, result.stdout + result.stderr
+    data = json.loads(path.read_text())
+    assert data["passed"] is True
+    assert data["seed"] == 11
+    cells = {(c["row"], c["oracle"]) for c in data["cells"]}
+    assert cells == {(row, o) for row in [*OPS, "mixed"] for o in ORACLE_NAMES}
+    assert all(c["examples"] > 0 for c in data["cells"])
+    assert len(data["laws"]) >= 4
+    summary = md.read_text()
+    assert summary.startswith("## micrograd verify")
+    assert "| operator |" in summary
+
+
+def test_bad_arguments_exit_2() -> None:
+    for args in (["--ops", "nope"], ["--oracles", "tensorflow"], ["--profile", "huge"]):
+        result = _run(*args)
+        assert result.returncode == EXIT_USAGE, args
+        assert "nope" in result.stderr or "tensorflow" in result.stderr or "huge" in result.stderr
