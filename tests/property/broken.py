@@ -11,31 +11,12 @@ from collections.abc import Callable, Iterator
 
 from micrograd import OPS, Op, Value
 
+from ..unit.support import plain_backward
+
 
 def _assign_instead_of_add(self: Value, gradient: float = 1.0) -> None:
-    """The real walk, but a node's pending gradient is overwritten: ``=`` instead of ``+=``."""
-    consumers: dict[Value, int] = {}
-    stack = [self]
-    while stack:
-        for parent in stack.pop()._prev:
-            n = consumers.get(parent, 0)
-            if not n:
-                stack.append(parent)
-            consumers[parent] = n + 1
-    pending = {self: gradient}
-    stack = [self]
-    while stack:
-        node = stack.pop()
-        g = pending.pop(node)
-        node.grad += g
-        if node._op is None:
-            continue
-        for parent, d in zip(node._prev, node._op.vjp(node, g), strict=True):
-            pending[parent] = d  # BUG
-            n = consumers[parent] - 1
-            consumers[parent] = n
-            if not n:
-                stack.append(parent)
+    """The plain walk, but a node's pending gradient is overwritten: ``=`` instead of ``+=``."""
+    plain_backward(self, gradient, accumulate=False)
 
 
 def _topological_order_with_repeats(self: Value, gradient: float = 1.0) -> None:

@@ -33,3 +33,33 @@ def same(a: float, b: float) -> bool:
 
 def same_ignoring_zero_sign(a: float, b: float) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def plain_backward(root: Value, seed: float = 1.0, *, accumulate: bool = True) -> None:
+    """Kahn's algorithm with dictionaries of counts and pending sums: the walk, written plainly.
+
+    ``accumulate=False`` is the classic bug: a pending gradient is overwritten (``=``, not ``+=``).
+    """
+    consumers: dict[Value, int] = {}
+    stack = [root]
+    while stack:
+        for parent in stack.pop().parents:
+            n = consumers.get(parent, 0)
+            if not n:
+                stack.append(parent)
+            consumers[parent] = n + 1
+    pending = {root: seed}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        g = pending.pop(node)
+        node.grad += g
+        if node.op is None:
+            continue
+        for parent, d in zip(node.parents, node.op.vjp(node, g), strict=True):
+            acc = pending.get(parent)
+            pending[parent] = d if acc is None or not accumulate else acc + d
+            n = consumers[parent] - 1
+            consumers[parent] = n
+            if not n:
+                stack.append(parent)

@@ -19,6 +19,8 @@ import pytest
 
 from micrograd import OPS, AnomalyError, Value, detect_anomaly
 
+from .support import plain_backward
+
 # --- construction --------------------------------------------------------------------------------
 
 
@@ -369,33 +371,6 @@ def test_anomaly_mode_is_per_thread() -> None:
 # --- the walk, against the reference algorithm -------------------------------------------------
 
 
-def _reference_backward(root: Value, seed: float) -> None:
-    """Kahn's algorithm with dictionaries of counts and pending sums: the walk, written plainly."""
-    consumers: dict[Value, int] = {}
-    stack = [root]
-    while stack:
-        for parent in stack.pop().parents:
-            n = consumers.get(parent, 0)
-            if not n:
-                stack.append(parent)
-            consumers[parent] = n + 1
-    pending = {root: seed}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        g = pending.pop(node)
-        node.grad += g
-        if node.op is None:
-            continue
-        for parent, d in zip(node.parents, node.op.vjp(node, g), strict=True):
-            acc = pending.get(parent)
-            pending[parent] = d if acc is None else acc + d
-            n = consumers[parent] - 1
-            consumers[parent] = n
-            if not n:
-                stack.append(parent)
-
-
 _SPECIAL = (0.0, -0.0, 1e300, -1e-300, math.inf, math.nan)
 
 
@@ -441,7 +416,7 @@ def test_walk_is_bit_for_bit_the_reference_walk(seed: int) -> None:
     gradient = random.Random(seed).choice((1.0, -0.0, 0.5, -3.0))
     for _ in range(2):  # twice: gradients from the first walk are there for the second
         ours[-1].backward(gradient)
-        _reference_backward(theirs[-1], gradient)
+        plain_backward(theirs[-1], gradient)
         assert [_bits(v.grad) for v in ours] == [_bits(v.grad) for v in theirs]
     assert [_bits(v.data) for v in ours] == [_bits(v.data) for v in theirs]
 
