@@ -365,10 +365,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="PATH", help="write machine-readable results here")
     p.add_argument("--markdown", metavar="PATH", help="write a Markdown summary here (for CI)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failing check")
+    p.add_argument(
+        "--engine",
+        metavar="TARGET",
+        help="check another engine instead (the conformance kit; see "
+        "micrograd verify --engine TARGET --help)",
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a == "--engine" or a.startswith("--engine=") for a in argv):
+        from .conformance.cli import main as conformance
+
+        return conformance(argv, out=out)
     stream = out or sys.stdout
     parser = _parser()
     args = parser.parse_args(argv)

@@ -100,6 +100,47 @@ class Expr:
             d.append(1 + max(d[i] for i in node.args))
         return d[-1]
 
+    @classmethod
+    def trace(
+        cls,
+        output: Value,
+        inputs: Sequence[Value],
+        points: Sequence[Sequence[float]] | None = None,
+    ) -> Expr:
+        """The expression a micrograd graph computes: ``output`` as a function of ``inputs``.
+
+        Every leaf the output depends on must be one of ``inputs``. ``points`` defaults to the
+        inputs' current values. Use it to check any graph built with the public API (composite
+        operators such as ``a - b`` appear as the primitives they are built from).
+        """
+        index = {id(v): i for i, v in enumerate(inputs)}
+        if len(index) != len(inputs):
+            raise ValueError("inputs must be distinct Values")
+        order: list[Value] = []
+        seen = set(index)
+        stack: list[tuple[Value, bool]] = [(output, False)]
+        while stack:  # iterative post-order: parents before the nodes that use them
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if node.op is None:
+                raise ValueError(f"{node!r} is a leaf the output depends on but not an input")
+            stack.append((node, True))
+            stack.extend((p, False) for p in reversed(node.parents))
+        nodes = []
+        for node in order:
+            assert node.op is not None
+            nodes.append(Node(node.op.name, tuple(index[id(p)] for p in node.parents), node.arg))
+            index[id(node)] = len(inputs) + len(nodes) - 1
+        if not nodes:
+            raise ValueError("the output is an input: there is nothing to trace")
+        pts = [[v.data for v in inputs]] if points is None else points
+        return cls(len(inputs), tuple(nodes), tuple(tuple(map(float, p)) for p in pts))
+
     def with_points(self, points: Sequence[Sequence[float]]) -> Expr:
         """The same program, to be evaluated at other points."""
         return Expr(self.n_inputs, self.nodes, tuple(tuple(map(float, p)) for p in points))

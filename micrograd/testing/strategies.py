@@ -6,13 +6,13 @@ Requires the ``testing`` extra (``pip install "micrograd-verified[testing]"``).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
 from ..ops import OPS, Op
-from .domains import ANY, BOUND, DOMAINS, MARGIN, Interval
+from .domains import ANY, BOUND, DOMAINS, MARGIN, Domain, Interval
 from .expr import Expr, Node
 
 __all__ = ["expressions"]
@@ -27,6 +27,7 @@ def expressions(
     max_depth: int | None = None,
     points: int = 1,
     kinks: bool = False,
+    shared: bool = True,
 ) -> st.SearchStrategy[Expr]:
     """Random expressions (trees and DAGs) over the operator registry, with evaluation points.
 
@@ -43,6 +44,9 @@ def expressions(
         kinks: Also apply operators exactly at their kinks (``relu`` and ``abs`` at 0), to check
             the gradient the numeric contract chooses there. Finite differences do not apply to
             such expressions.
+        shared: Whether an intermediate value may be an operand more than once (DAGs such as
+            ``t = x.exp(); t * t``). With ``False`` only inputs are reused: the expressions are
+            trees over their inputs, which isolates the chain rule from the graph walk.
 
     Operands are drawn from earlier values, so values are reused (``x*x``, ``(a+b)*(a+b)``) and
     several inputs appear; numbers enter through the ``*_const`` operators (``x + c``,
@@ -61,19 +65,61 @@ def expressions(
         _check_count("max_depth", max_depth)
     if not allowed:
         raise ValueError("ops must name at least one operator")
-    cfg = _Config(tuple(allowed), required, max_inputs, max_nodes, max_depth, points, kinks)
-    return _draw_expr(cfg)
+    specs = {op.name: _registry_spec(op) for op in allowed}
+    if required is not None:
+        specs.setdefault(required.name, _registry_spec(required))
+    cfg = _Config(
+        tuple(specs[op.name] for op in allowed),
+        specs[required.name] if required is not None else None,
+        max_inputs,
+        max_nodes,
+        max_depth,
+        points,
+        kinks,
+        shared,
+    )
+    return draw_program(cfg).map(_to_expr)
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """What drawing needs to know of an operation: a registry operator, or another spelling of
+    one (the conformance kit draws programs over Python syntax such as ``c - a``).
+    """
+
+    name: str
+    arity: int  # operands; -1 for a variadic operator drawn in ``groups`` equal groups
+    groups: int
+    has_const: bool
+    forward: Callable[..., float]  # plain floats: operands, then c if has_const
+    domain: Domain
+
+
+def _registry_spec(op: Op) -> OpSpec:
+    return OpSpec(op.name, op.arity, op.groups, op.has_const, op.forward, DOMAINS[op.name])
 
 
 @dataclass(frozen=True)
 class _Config:
-    ops: tuple[Op, ...]
-    require: Op | None
+    ops: tuple[OpSpec, ...]
+    require: OpSpec | None
     max_inputs: int
     max_nodes: int
     max_depth: int | None
     points: int
     kinks: bool
+    shared: bool = True
+
+
+#: A drawn program: number of inputs, nodes as ``(name, operand indices, c)``, and the points.
+RawProgram = tuple[
+    int, tuple[tuple[str, tuple[int, ...], float | None], ...], tuple[tuple[float, ...], ...]
+]
+
+
+def _to_expr(raw: RawProgram) -> Expr:
+    n_inputs, nodes, pts = raw
+    return Expr(n_inputs, tuple(Node(name, args, c) for name, args, c in nodes), pts)
 
 
 def _check_count(name: str, n: object) -> None:
@@ -110,31 +156,34 @@ _INPUTS: st.SearchStrategy[float] = st.one_of(
 )
 
 
-def _constant(op: Op) -> st.SearchStrategy[float]:
-    domain = DOMAINS[op.name]
+def _constant(op: OpSpec) -> st.SearchStrategy[float]:
+    domain = op.domain
     drawn = _floats(domain.constants or ANY)
     return st.one_of(st.sampled_from(domain.favoured), drawn) if domain.favoured else drawn
 
 
 @st.composite
-def _draw_expr(draw: st.DrawFn, cfg: _Config) -> Expr:
+def draw_program(draw: st.DrawFn, cfg: _Config) -> RawProgram:
     # Values are built as "items": ("input", per-point values) or ("node", Node over item indices);
     # inputs drawn along the way are renumbered in front of the nodes at the end.
     values: list[tuple[float, ...]] = []
     is_input: list[bool] = []
     depth: list[int] = []
     nodes: list[tuple[int, Node]] = []
+    consumed: list[bool] = []  # an intermediate value already used as an operand
 
     def fresh(intervals: tuple[Interval, ...]) -> int:
         values.append(tuple(draw(_floats(intervals)) for _ in range(cfg.points)))
         is_input.append(True)
         depth.append(0)
+        consumed.append(False)
         return len(values) - 1
 
     for _ in range(draw(st.integers(1, cfg.max_inputs))):
         values.append(tuple(draw(_INPUTS) for _ in range(cfg.points)))
         is_input.append(True)
         depth.append(0)
+        consumed.append(False)
 
     n_nodes = draw(st.integers(1, cfg.max_nodes))
     forced = draw(st.integers(0, n_nodes - 1)) if cfg.require is not None else -1
@@ -144,7 +193,7 @@ def _draw_expr(draw: st.DrawFn, cfg: _Config) -> Expr:
             if k == forced and cfg.require is not None
             else draw(st.sampled_from(cfg.ops))
         )
-        domain = DOMAINS[op.name]
+        domain = op.domain
         arity = op.arity if op.arity >= 0 else op.groups * draw(st.integers(1, 3))
         c = draw(_constant(op)) if op.has_const else None
         chosen: list[int] = []
@@ -156,11 +205,18 @@ def _draw_expr(draw: st.DrawFn, cfg: _Config) -> Expr:
             values.append(tuple(op.forward(kink) for _ in range(cfg.points)))
             is_input.append(False)
             depth.append(1)
+            consumed += [True, False]
             nodes.append((len(values) - 1, Node(op.name, (len(values) - 2,), c)))
             continue
         for _ in range(arity):
-            back = draw(st.integers(0, len(values) - 1))
-            index = len(values) - 1 - back
+            if cfg.shared:
+                back = draw(st.integers(0, len(values) - 1))
+                index = len(values) - 1 - back
+            else:
+                free = [
+                    i for i in range(len(values)) if is_input[i] or not (consumed[i] or i in chosen)
+                ]
+                index = free[len(free) - 1 - draw(st.integers(0, len(free) - 1))]
             if cfg.max_depth is not None and depth[index] >= cfg.max_depth:
                 index = fresh(domain.fresh(len(chosen), c))
             chosen.append(index)
@@ -180,6 +236,9 @@ def _draw_expr(draw: st.DrawFn, cfg: _Config) -> Expr:
         values.append(result)
         is_input.append(False)
         depth.append(1 + max(depth[i] for i in chosen))
+        for i in chosen:
+            consumed[i] = True
+        consumed.append(False)
         nodes.append((len(values) - 1, Node(op.name, tuple(chosen), c)))
 
     # renumber: inputs first (in the order drawn), then nodes; drop inputs nothing uses
@@ -188,16 +247,16 @@ def _draw_expr(draw: st.DrawFn, cfg: _Config) -> Expr:
     number = {item: n for n, item in enumerate(inputs)}
     for n, (item, _) in enumerate(nodes):
         number[item] = len(inputs) + n
-    renumbered = tuple(Node(nd.op, tuple(number[i] for i in nd.args), nd.c) for _, nd in nodes)
+    renumbered = tuple((nd.op, tuple(number[i] for i in nd.args), nd.c) for _, nd in nodes)
     pts = tuple(tuple(values[i][p] for i in inputs) for p in range(cfg.points))
-    return Expr(len(inputs), renumbered, pts)
+    return len(inputs), renumbered, pts
 
 
 def _apply_everywhere(
-    op: Op, chosen: list[int], c: float | None, values: list[tuple[float, ...]]
+    op: OpSpec, chosen: list[int], c: float | None, values: list[tuple[float, ...]]
 ) -> tuple[float, ...] | None:
     """The op's value at every point, or ``None`` if its operands are not valid at one of them."""
-    domain = DOMAINS[op.name]
+    domain = op.domain
     out = []
     for p in range(len(values[0])):
         operands = [values[i][p] for i in chosen]

@@ -11,7 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from micrograd import OPS, Value
 from micrograd.testing.domains import BOUND, DOMAINS, MARGIN
 from micrograd.testing.expr import _apply
-from micrograd.testing.strategies import _constant, _floats
+from micrograd.testing.strategies import _constant, _floats, _registry_spec
 
 from .reference import DUAL, MATH
 
@@ -48,7 +48,7 @@ class GraphMachine(RuleBasedStateMachine):
     @rule(name=st.sampled_from(list(OPS)), data=st.data())
     def join(self, name: str, data: st.DataObject) -> None:
         op, domain = OPS[name], DOMAINS[name]
-        c = data.draw(_constant(op), label="c") if op.has_const else None
+        c = data.draw(_constant(_registry_spec(op)), label="c") if op.has_const else None
         arity = op.arity if op.arity >= 0 else op.groups * data.draw(st.integers(1, 3))
         args = []
         for slot in range(arity):

@@ -1,0 +1,204 @@
+"""Engines with one typical bug each, written in the karpathy/micrograd style.
+
+Each class changes one thing of the correct engine in ``karpathy.py``; the conformance kit must
+flag it for the right operation or law (see ``tests/conformance/test_catalogue.py``).
+"""
+
+import math
+
+from karpathy import Value
+
+
+class AssignInMul(Value):
+    """``=`` instead of ``+=`` in the backward of ``*``: ``x * x`` gets half its gradient."""
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else type(self)(other)
+        out = type(self)(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad = other.data * out.grad
+            other.grad = self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __rmul__(self, other):
+        return self * other
+
+
+class WrongTanh(Value):
+    """tanh' written as ``1 - t`` instead of ``1 - t**2``."""
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = type(self)(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t) * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class WrongSigmoid(Value):
+    """sigmoid' written as ``s`` instead of ``s * (1 - s)``."""
+
+    def sigmoid(self):
+        s = 1 / (1 + math.exp(-self.data))
+        out = type(self)(s, (self,), "sigmoid")
+
+        def _backward():
+            self.grad += s * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class RecursiveBackward(Value):
+    """backward() recurses into the operands without a topological order: a value used twice
+    passes its gradient on before it has all of it (and then again)."""
+
+    def backward(self):
+        self.grad = 1.0
+        self._propagate()
+
+    def _propagate(self):
+        self._backward()
+        for child in self._prev:
+            child._propagate()
+
+
+class ReluGradOneAtZero(Value):
+    """relu's gradient taken as 1 at 0 (``>=`` instead of ``>``)."""
+
+    def relu(self):
+        out = type(self)(0 if self.data < 0 else self.data, (self,), "ReLU")
+
+        def _backward():
+            self.grad += (self.data >= 0) * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class SwappedRsub(Value):
+    """``__rsub__`` computes ``self - other`` instead of ``other - self``."""
+
+    def __rsub__(self, other):
+        return self - other
+
+
+class SwappedRtruediv(Value):
+    """``__rtruediv__`` computes ``self / other`` instead of ``other / self``."""
+
+    def __rtruediv__(self, other):
+        return self * other**-1
+
+
+class LeafNotAccumulated(Value):
+    """Local derivatives kept in a dict keyed by operand: in ``x * x`` and ``x + x`` the second
+    entry replaces the first, so the input gets one contribution instead of two."""
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else type(self)(other)
+        out = type(self)(self.data + other.data, (self, other), "+")
+        local = {self: 1.0, other: 1.0}
+
+        def _backward():
+            for child, d in local.items():
+                child.grad += d * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else type(self)(other)
+        out = type(self)(self.data * other.data, (self, other), "*")
+        local = {self: other.data, other: self.data}
+
+        def _backward():
+            for child, d in local.items():
+                child.grad += d * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class HangsInBackward(Value):
+    """An iterative backward (Kahn's algorithm) that counts a value's consumers per operand but
+    releases them per distinct operand: a value used twice by one operation (``x * x``) never
+    becomes ready, and backward() loops forever."""
+
+    def __init__(self, data, _children=(), _op=""):
+        super().__init__(data, _children, _op)
+        self._operands = list(_children)
+
+    def backward(self):
+        nodes, stack, seen = [], [self], {id(self)}
+        while stack:
+            v = stack.pop()
+            nodes.append(v)
+            for child in v._prev:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append(child)
+        waiting = {id(v): 0 for v in nodes}
+        for v in nodes:
+            for child in v._operands:
+                waiting[id(child)] += 1
+        self.grad = 1.0
+        done = set()
+        while len(done) < len(nodes):
+            for v in nodes:
+                if id(v) not in done and waiting[id(v)] == 0:
+                    v._backward()
+                    done.add(id(v))
+                    for child in v._prev:  # the set: one release for two uses
+                        waiting[id(child)] -= 1
+
+
+class ExpBackwardRaises(Value):
+    """exp's backward raises (an unfinished method)."""
+
+    def exp(self):
+        out = type(self)(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            raise NotImplementedError("exp backward")
+
+        out._backward = _backward
+        return out
+
+
+class MutatesInputs(Value):
+    """``a + b`` adds into ``a`` and returns it (in-place), changing the caller's input."""
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else type(self)(other)
+        self.data += other.data
+        return self
+
+
+class CrashesInTanh(Value):
+    """tanh ends the process (as a crash in native code would)."""
+
+    def tanh(self):
+        import os
+
+        os._exit(70)
+
+
+class ComplexLog(Value):
+    """log built on cmath: a complex result for a negative input, and a complex gradient."""
+
+    def log(self):
+        import cmath
+
+        out = type(self)(cmath.log(self.data), (self,), "log")
+
+        def _backward():
+            self.grad += out.grad / complex(self.data)
+
+        out._backward = _backward
+        return out

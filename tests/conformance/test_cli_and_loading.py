@@ -1,0 +1,159 @@
+"""The command line (exit codes, outputs), the ways to name an engine, and the pytest helper."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from micrograd.conformance import assert_conforms, check_engine
+from micrograd.conformance.cli import EXIT_FAILED, EXIT_NOT_LOADED, EXIT_OK, main
+from micrograd.verify import main as verify_main
+
+from .support import ENGINES, TIMEOUT, target
+
+QUICK = ["--profile", "quick", "--seed", "0", "--oracles", "none", "--timeout", str(TIMEOUT)]
+
+
+def run(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(["--engine", *args, *QUICK], out=out)
+    return code, out.getvalue()
+
+
+def test_exit_status_is_a_ci_gate() -> None:
+    code, text = run(target("karpathy.py"))
+    assert code == EXIT_OK
+    assert "CONFORMS:" in text
+    code, text = run(target("catalogue.py:WrongTanh"))
+    assert code == EXIT_FAILED
+    assert "DOES NOT CONFORM: 1 of" in text
+    code, text = run(target("broken_import.py"))
+    assert code == EXIT_NOT_LOADED
+    assert "No module named 'a_package_that_does_not_exist'" in text
+    assert "NOT CHECKED" in text
+
+
+def test_strict_require_and_min_depth_turn_reports_into_failures(tmp_path: Path) -> None:
+    code, text = run(target("karpathy.py"), "--strict")
+    assert code == EXIT_FAILED
+    code, text = run(target("karpathy.py"), "--require", "tanh,abs")
+    assert code == EXIT_FAILED
+    assert "DOES NOT CONFORM: 1 of" in text  # abs; tanh is supported
+    code, text = run(target("karpathy.py"), "--min-depth", "1000")
+    assert code == EXIT_FAILED
+    code, _ = run(target("karpathy.py"), "--min-depth", "100")
+    assert code == EXIT_OK
+
+
+def test_bad_arguments_exit_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--engine", "x", "--require", "cosh"])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main(["--engine", "x", "--timeout", "0"])
+    assert info.value.code == 2
+
+
+def test_verify_dispatches_engine_to_the_kit() -> None:
+    out = io.StringIO()
+    code = verify_main(["--engine", target("catalogue.py:SwappedRsub"), *QUICK], out=out)
+    assert code == EXIT_FAILED
+    assert "c - a" in out.getvalue()
+
+
+def test_json_and_markdown(tmp_path: Path) -> None:
+    j, m = tmp_path / "r.json", tmp_path / "r.md"
+    code, _ = run(target("catalogue.py:WrongSigmoid"), "--json", str(j), "--markdown", str(m))
+    assert code == EXIT_FAILED
+    data = json.loads(j.read_text())
+    assert data["passed"] is False
+    rows = {r["key"]: r for r in data["rows"]}
+    assert rows["sigmoid"]["status"] == "FAIL"
+    assert rows["tanh"]["status"] == "pass"
+    assert "Reproduce with:" in rows["sigmoid"]["counterexample"]
+    md = m.read_text()
+    assert "| a.sigmoid() | FAIL |" in md
+    assert "```" in md
+
+
+def test_oracle_values_are_shown_next_to_a_failure() -> None:
+    r = check_engine(
+        target("catalogue.py:WrongTanh"),
+        profile="quick",
+        seed=0,
+        timeout=TIMEOUT,
+        oracles=["sympy", "torch"],
+    )
+    text = r.row("tanh").counterexample
+    assert text is not None
+    assert "  sympy:    value" in text
+    assert "  torch:    value" in text
+
+
+def _karpathy_package(root: Path, name: str) -> Path:
+    pkg = root / name
+    pkg.mkdir()
+    shutil.copy(ENGINES / "karpathy.py", pkg / "engine.py")
+    (pkg / "__init__.py").write_text("from .engine import Value\n")
+    return pkg
+
+
+def test_a_package_directory_with_relative_imports(tmp_path: Path) -> None:
+    pkg = _karpathy_package(tmp_path, "tinygrad_clone")
+    r = check_engine(str(pkg), profile="quick", seed=0, timeout=TIMEOUT, oracles=[])
+    assert r.load_error is None, r.load_error
+    assert r.passed
+    assert r.engine["module"] == "tinygrad_clone"
+
+
+def test_an_engine_called_micrograd_is_theirs_not_ours(tmp_path: Path) -> None:
+    """Checking a karpathy/micrograd clone: its package is named micrograd too."""
+    _karpathy_package(tmp_path, "micrograd")
+    r = check_engine(
+        "micrograd.engine", profile="quick", seed=0, timeout=TIMEOUT, oracles=[], cwd=str(tmp_path)
+    )
+    assert r.load_error is None, r.load_error
+    assert r.engine["file"] == str(tmp_path / "micrograd" / "engine.py")
+    # theirs has no abs(); ours would support it
+    assert r.row("abs").status == "not supported"
+
+
+def test_module_colon_class_and_missing_names(tmp_path: Path) -> None:
+    (tmp_path / "eng.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ENGINES)!r})\nfrom karpathy import Value as Scalar\n"
+    )
+    r = check_engine("eng:Scalar", profile="quick", seed=0, oracles=[], cwd=str(tmp_path))
+    assert r.load_error is None, r.load_error
+    assert r.row("tanh").status == "pass"
+    r = check_engine("eng", profile="quick", seed=0, oracles=[], cwd=str(tmp_path))
+    assert r.load_error is not None
+    assert "has no Value class" in r.load_error
+    assert "name one as eng:Name" in r.load_error
+    r = check_engine("eng:Nope", profile="quick", seed=0, oracles=[], cwd=str(tmp_path))
+    assert r.load_error is not None
+    assert "Nope" in r.load_error
+
+
+def test_an_engine_whose_basics_fail(tmp_path: Path) -> None:
+    (tmp_path / "odd.py").write_text(
+        "class Value:\n    def __init__(self, x):\n        self.data = str(x)\n"
+    )
+    r = check_engine(str(tmp_path / "odd.py"), profile="quick", seed=0, oracles=[])
+    assert r.load_error is not None
+    assert "basics" in r.load_error
+    assert "not a number" in r.load_error
+
+
+def test_pytest_helper_in_three_lines() -> None:
+    report = assert_conforms(target("karpathy.py"), oracles=[], timeout=TIMEOUT)
+    assert report.passed
+    with pytest.raises(AssertionError) as info:
+        assert_conforms(target("catalogue.py:WrongTanh"), oracles=[], timeout=TIMEOUT)
+    text = str(info.value)
+    assert "a.tanh()" in text
+    assert "DOES NOT CONFORM" in text
+    assert "Reproduce with:" in text
