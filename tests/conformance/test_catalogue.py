@@ -30,6 +30,12 @@ CATALOGUE = {
     "catalogue.py:AssignInMul": Case(
         frozenset({"mul", "reuse"}), frozenset(BUILT_ON_MUL), "d/dx0 is 0.75, expected 1.5"
     ),
+    "catalogue.py:KarpathyPow": Case(
+        frozenset({"pow_number"}),
+        # a / b is a * b ** -1: karpathy's engine divides through __pow__
+        frozenset({"truediv", "rtruediv", "mixed", "shared", "reuse"}),
+        "x0 ** 0.0 at [0.0]: raised ZeroDivisionError",
+    ),
     "catalogue.py:WrongTanh": Case(frozenset({"tanh"}), says="d/dx0 is"),
     "catalogue.py:WrongSigmoid": Case(frozenset({"sigmoid"}), says="d/dx0 is"),
     "catalogue.py:RecursiveBackward": Case(frozenset({"shared"}), says="d/dx0 is"),

@@ -117,7 +117,7 @@ def test_an_engine_called_micrograd_is_theirs_not_ours(tmp_path: Path) -> None:
         "micrograd.engine", profile="quick", seed=0, timeout=TIMEOUT, oracles=[], cwd=str(tmp_path)
     )
     assert r.load_error is None, r.load_error
-    assert r.engine["file"] == str(tmp_path / "micrograd" / "engine.py")
+    assert r.engine["file"] == str(Path("micrograd") / "engine.py")
     # theirs has no abs(); ours would support it
     assert r.row("abs").status == "not supported"
 
@@ -157,3 +157,21 @@ def test_pytest_helper_in_three_lines() -> None:
     assert "a.tanh()" in text
     assert "DOES NOT CONFORM" in text
     assert "Reproduce with:" in text
+
+
+def test_the_readme_example_run_is_what_the_kit_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("$ micrograd verify --engine tests/conformance/engines/catalogue.py")
+    block = readme[start : readme.index("```", start)]
+    command = block.splitlines()[0].split()
+    assert command[:4] == ["$", "micrograd", "verify", "--engine"]
+    out = io.StringIO()
+    monkeypatch.chdir(Path(__file__).parents[2])
+    code = main(command[3:], out=out)
+    assert code == EXIT_FAILED
+    documented = [line for line in block.splitlines() if "  " in line and line[:1] not in " $"]
+    printed = out.getvalue().splitlines()
+    for line in documented:  # the table, row by row (timings aside)
+        if "imported in" not in line:
+            assert line in printed, line
+    assert len(documented) > 30

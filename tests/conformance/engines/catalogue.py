@@ -27,6 +27,21 @@ class AssignInMul(Value):
         return self * other
 
 
+class KarpathyPow(Value):
+    """karpathy/micrograd's own ``__pow__``: its backward computes ``0.0 ** -1`` for ``x ** 0``
+    at ``x = 0`` and raises ZeroDivisionError (the derivative is 0)."""
+
+    def __pow__(self, other):
+        assert isinstance(other, (int, float)), "only supporting int/float powers for now"
+        out = type(self)(self.data**other, (self,), f"**{other}")
+
+        def _backward():
+            self.grad += (other * self.data ** (other - 1)) * out.grad
+
+        out._backward = _backward
+        return out
+
+
 class WrongTanh(Value):
     """tanh' written as ``1 - t`` instead of ``1 - t**2``."""
 

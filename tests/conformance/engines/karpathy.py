@@ -40,7 +40,9 @@ class Value:
         out = type(self)(self.data**other, (self,), f"**{other}")
 
         def _backward():
-            self.grad += (other * self.data ** (other - 1)) * out.grad
+            # d/dx x**0 is 0, also at x = 0, where 0.0 ** -1 would raise
+            local = other * self.data ** (other - 1) if other != 0 else 0.0
+            self.grad += local * out.grad
 
         out._backward = _backward
         return out
