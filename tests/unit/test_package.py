@@ -129,3 +129,56 @@ def test_demo_runs_and_learns(capsys: pytest.CaptureFixture[str]) -> None:
     losses = [float(m) for m in re.findall(r"loss (\S+)", out)]
     assert len(losses) == 20
     assert losses[-1] < losses[0] / 10
+
+
+def test_conformance_public_names_are_exactly_these() -> None:
+    import micrograd.conformance as conformance
+
+    assert sorted(conformance.__all__) == [
+        "Adapter",
+        "KIT_ATOL",
+        "KIT_ULPS",
+        "OPERATIONS",
+        "OPERATION_NAMES",
+        "Operation",
+        "PROFILES",
+        "Program",
+        "Report",
+        "Row",
+        "Step",
+        "assert_conforms",
+        "check_engine",
+        "format_report",
+    ]
+    for name in conformance.__all__:
+        assert getattr(conformance, name) is not None
+
+
+def test_conformance_imports_no_third_party_module_until_it_runs() -> None:
+    code = (
+        "import sys, micrograd.conformance; "
+        "heavy = {'torch', 'jax', 'sympy', 'hypothesis', 'numpy', 'mpmath'}; "
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_engine_side_of_the_kit_uses_the_standard_library_only() -> None:
+    """The child process must not import micrograd: the engine may be a package of that name."""
+    import ast
+
+    import micrograd.conformance as conformance
+
+    here = Path(conformance.__file__).parent
+    for name in ("_worker.py", "adapter.py"):
+        tree = ast.parse((here / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{name}: relative import"
+                roots = {(node.module or "").split(".")[0]}
+            elif isinstance(node, ast.Import):
+                roots = {a.name.split(".")[0] for a in node.names}
+            else:
+                continue
+            assert roots <= sys.stdlib_module_names, f"{name} imports {roots}"
