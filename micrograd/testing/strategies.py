@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
@@ -91,8 +91,10 @@ class OpSpec:
     arity: int  # operands; -1 for a variadic operator drawn in ``groups`` equal groups
     groups: int
     has_const: bool
-    forward: Callable[..., float]  # plain floats: operands, then c if has_const
-    domain: Domain
+    # Kept out of the repr, which Hypothesis may hash (derandomised runs): functions print
+    # with their addresses, which differ from run to run.
+    forward: Callable[..., float] = field(repr=False)  # floats: operands, then c if has_const
+    domain: Domain = field(repr=False)
 
 
 def _registry_spec(op: Op) -> OpSpec:
@@ -162,6 +164,10 @@ def _constant(op: OpSpec) -> st.SearchStrategy[float]:
     return st.one_of(st.sampled_from(domain.favoured), drawn) if domain.favoured else drawn
 
 
+#: Each further node is drawn with probability ``_GO_ON / (_GO_ON + 1)``.
+_GO_ON = 7
+
+
 @st.composite
 def draw_program(draw: st.DrawFn, cfg: _Config) -> RawProgram:
     # Values are built as "items": ("input", per-point values) or ("node", Node over item indices);
@@ -185,9 +191,13 @@ def draw_program(draw: st.DrawFn, cfg: _Config) -> RawProgram:
         depth.append(0)
         consumed.append(False)
 
-    n_nodes = draw(st.integers(1, cfg.max_nodes))
-    forced = draw(st.integers(0, n_nodes - 1)) if cfg.require is not None else -1
-    for k in range(n_nodes):
+    # The required operator sits at node ``forced``; after it, each further node is preceded by
+    # a "go on" draw (shrinking to "stop"), so that the shrinker can delete any run of nodes —
+    # a node count drawn up front would have to shrink together with the nodes it counts.
+    forced = draw(st.integers(0, cfg.max_nodes - 1)) if cfg.require is not None else 0
+    for k in range(cfg.max_nodes):
+        if k > forced and draw(st.integers(0, _GO_ON)) == 0:
+            break
         op = (
             cfg.require
             if k == forced and cfg.require is not None

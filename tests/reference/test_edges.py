@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from micrograd.testing import Expr, expressions
-from micrograd.testing.oracles import Oracle, micrograd_evaluation
+from micrograd.testing.compare import compare
+from micrograd.testing.oracles import Evaluation, Oracle, micrograd_evaluation
+from micrograd.testing.tolerances import SATURATING
 
 from ..unit.support import same
 from ..unit.test_ops_contract import EDGES, Case
@@ -57,6 +59,22 @@ def test_random_expressions_at_special_inputs(
     )
     special = expr.with_points([point])
     ours, theirs = micrograd_evaluation(special), torch_oracle.evaluate(special)
-    assert _close(ours.values[0], theirs.values[0]), (special.snippet(), ours, theirs)
-    for a, b in zip(ours.grads[0], theirs.grads[0], strict=True):
-        assert _close(a, b), (special.snippet(), ours, theirs)
+    pairs = [(ours.values[0], theirs.values[0]), *zip(ours.grads[0], theirs.grads[0], strict=True)]
+    if all(_close(a, b) for a, b in pairs) or _within_first_order(special, ours, theirs):
+        return
+    raise AssertionError((special.snippet(), ours, theirs))
+
+
+def _within_first_order(expr: Expr, ours: Evaluation, theirs: Evaluation) -> bool:
+    """The policy of the oracle tests, where it applies: every value and gradient finite and
+    the error scales computable. Unlike a relative bound it admits the rounding residue of a
+    derivative that cancels to 0 (d/dt (t / t) is 0 in micrograd, -4.7e-17 in PyTorch)."""
+    if not all(math.isfinite(v) for v in expr.values(expr.points[0])):
+        return False
+    if not all(math.isfinite(g) for g in (*ours.grads[0], *theirs.grads[0])):
+        return False
+    try:
+        problems = compare(expr, ours, theirs, absolute=SATURATING)
+    except OverflowError:  # scales beyond float range: the policy does not apply
+        return False
+    return not problems
