@@ -6,6 +6,8 @@ Select a profile with ``HYPOTHESIS_PROFILE=dev|ci|thorough`` (or pytest's
 - ``dev``: quick local runs (50 examples per test).
 - ``ci``: derandomised — the same examples on every run — with 200 examples per test.
 - ``thorough``: 2,000 examples per test, random, for long runs before a release.
+- ``mutation``: derandomised like ``ci``, with 100 examples per test: what mutation testing runs
+  against each mutant (``python mutation/run.py``), so that every kill is reproducible.
 
 A failure prints the minimal expression as a runnable snippet; to replay it, paste the snippet,
 or rerun the test (Hypothesis' example database keeps failures locally), or, under ``ci``, rerun
@@ -23,6 +25,9 @@ settings.register_profile(
     "ci", max_examples=200, derandomize=True, deadline=None, database=None, print_blob=True
 )
 settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.register_profile(
+    "mutation", max_examples=100, derandomize=True, deadline=None, database=None, print_blob=True
+)
 
 _ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _ci else "dev"))
