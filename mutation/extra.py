@@ -194,6 +194,10 @@ def _run_tests(timeout: float, pytest_args: list[str]) -> tuple[str, float]:
             fd = os.open(WORK / "last-run.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             os.dup2(fd, 1)
             os.dup2(fd, 2)
+            try:  # a mutant that breaks the import is killed without running pytest
+                import micrograd  # noqa: F401
+            except Exception:
+                os._exit(1)
             import pytest
 
             code = int(pytest.main(pytest_args))
@@ -211,7 +215,10 @@ def _run_tests(timeout: float, pytest_args: list[str]) -> tuple[str, float]:
             return "timeout", elapsed
         time.sleep(0.05)
     code = os.waitstatus_to_exitcode(status)
-    verdict = {0: "survived", 1: "killed", 3: "killed"}.get(code, f"suspicious (exit {code})")
+    # pytest: 1 tests failed, 2 collection errors (a test module fails to import), 3 internal error
+    verdict = {0: "survived", 1: "killed", 2: "killed", 3: "killed"}.get(
+        code, f"suspicious (exit {code})"
+    )
     return verdict, elapsed
 
 
