@@ -154,3 +154,22 @@ def test_anomaly_mode_catches_a_rule_with_too_few_gradients() -> None:
         with pytest.raises(AnomalyError, match=f"^{re.escape(message)}$"):
             out.backward()
     assert (a.grad, b.grad) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "error", "message"),
+    [
+        (Value(1.0), [1.0], TypeError, "Value.dot takes two sequences of Values or numbers"),
+        ([1.0], "a", TypeError, "Value.dot takes two sequences of Values or numbers"),
+        (
+            [1.0, 2.0],
+            [1.0],
+            ValueError,
+            "Value.dot takes two sequences of the same length >= 1, got 2 and 1",
+        ),
+        ([], [], ValueError, "Value.dot takes two sequences of the same length >= 1, got 0 and 0"),
+    ],
+)
+def test_dot_says_what_it_takes(a: object, b: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        Value.dot(a, b)  # type: ignore[arg-type]
