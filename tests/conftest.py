@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("dev", max_examples=50, deadline=None)
@@ -31,3 +32,13 @@ settings.register_profile(
 
 _ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _ci else "dev"))
+
+
+_MUTATION_ORDER = {"unit": 0, "property": 1, "reference": 2}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under the ``mutation`` profile, run the fast suites first: ``-x`` then stops sooner."""
+    profile = config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE")
+    if profile == "mutation":
+        items.sort(key=lambda item: _MUTATION_ORDER.get(item.path.parent.name, 3))
