@@ -42,6 +42,7 @@ COMMAND = "python mutation/run.py"
 
 # mutmut's exit-code meanings (mutmut/stats.py), folded into the report's columns
 _STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"}
+_NOT_CHECKED = "not checked"
 _TIMEOUT = {-24, 24, 152, 255, 36}
 
 
@@ -87,8 +88,11 @@ def _mutmut_results() -> list[Result]:
             continue
         data = json.loads(meta.read_text(encoding="utf-8"))
         for name, code in sorted(data["exit_code_by_key"].items(), key=lambda kv: _natural(kv[0])):
-            status = "timeout" if code in _TIMEOUT else _STATUS.get(code, "suspicious")
-            change = _mutmut_change(name) if status != "killed" else ""
+            if code is None:
+                status = _NOT_CHECKED
+            else:
+                status = "timeout" if code in _TIMEOUT else _STATUS.get(code, "suspicious")
+            change = _mutmut_change(name) if status not in ("killed", _NOT_CHECKED) else ""
             results.append(Result(name, file, status, change))
     return results
 
@@ -117,12 +121,22 @@ def _mutmut_change(name: str) -> str:
 
 def _extra_results() -> tuple[list[Result], float]:
     path = WORK / "extra.json"
-    if not path.exists():
-        return [], 0.0
+    if not path.exists():  # not run yet: every mutant is listed as not checked
+        listing = subprocess.run(
+            [sys.executable, str(ROOT / "mutation" / "extra.py"), "--list"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        ids = re.findall(r"^(\S+):(\d+) line", listing, re.MULTILINE)
+        return [Result(f"{f}:{i}", f, _NOT_CHECKED, "") for f, i in ids], 0.0
     data = json.loads(path.read_text(encoding="utf-8"))
     results = []
     for m in data["mutants"]:
-        status = m["status"] if m["status"] in ("killed", "survived", "timeout") else "suspicious"
+        status = m["status"]
+        if status not in ("killed", "survived", "timeout", _NOT_CHECKED):
+            status = "suspicious"
         change = f"- {m['before']}\n+ {m['after']}"
         results.append(Result(f"{m['file']}:{m['index']}", m["file"], status, change))
     return results, float(data["seconds"])
@@ -177,7 +191,7 @@ def write_report(times: dict[str, float]) -> int:
         "",
     ]
     lines += _SCOPE
-    survivors = [r for r in results if r.status != "killed"]
+    survivors = [r for r in results if r.status not in ("killed", _NOT_CHECKED)]
     unexplained = [r for r in survivors if r.id not in equivalent]
     lines += ["", "## Survivors: equivalent mutants", ""]
     if not survivors:
@@ -197,19 +211,20 @@ def _table(results: list[Result], equivalent: dict[str, str]) -> list[str]:
     lines = [
         "## Results",
         "",
-        "| file | generated | killed | survived | timed out | no tests | equivalent | score |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| file | generated | killed | survived | timed out | no tests | not checked | equivalent "
+        "| score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     rows = [*FILES, "total"]
     for file in rows:
         rs = results if file == "total" else [r for r in results if r.file == file]
         c = Counter(r.status for r in rs)
-        eq = sum(r.status != "killed" and r.id in equivalent for r in rs)
+        eq = sum(r.status not in ("killed", _NOT_CHECKED) and r.id in equivalent for r in rs)
         score = f"{100.0 * c['killed'] / len(rs):.1f}%" if rs else "-"
         name = "**total**" if file == "total" else f"`{file}`"
         lines.append(
             f"| {name} | {len(rs)} | {c['killed']} | {c['survived']} | {c['timeout']} "
-            f"| {c['no tests']} | {eq} | {score} |"
+            f"| {c['no tests']} | {c[_NOT_CHECKED]} | {eq} | {score} |"
         )
     lines += [
         "",

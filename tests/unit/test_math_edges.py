@@ -54,3 +54,28 @@ def test_pow_with_a_modulus_says_so() -> None:
     message = "pow() with a modulus is not defined for Value"
     with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
         pow(Value(2.0), 2, 3)  # type: ignore[misc]
+
+
+def test_pow_overflow_sign() -> None:
+    # only a negative base to an odd power overflows to -inf
+    assert (Value(0.5) ** Value(-2001.0)).data == math.inf
+    assert (Value(-0.5) ** Value(-2001.0)).data == -math.inf
+    assert (Value(-2.0) ** Value(2001.0)).data == -math.inf
+    assert (Value(-2.0) ** Value(2000.0)).data == math.inf
+
+
+@pytest.mark.parametrize(
+    ("name", "operands", "c", "message"),
+    [
+        ("add", ("x",), None, "add takes 2 operand(s), got 1"),
+        ("neg", ("x", "y"), None, "neg takes 1 operand(s), got 2"),
+        ("dot", ("x", "y", "z"), None, "dot takes a positive multiple of 2 operand(s), got 3"),
+        ("add_const", ("x",), None, "add_const needs a number argument c"),
+        ("add", ("x", "y"), 1.0, "add takes no number argument c"),
+    ],
+)
+def test_source_rejects_wrong_operands_saying_what_it_takes(
+    name: str, operands: tuple[str, ...], c: float | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        OPS[name].source(*operands, c=c)
