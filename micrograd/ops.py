@@ -97,8 +97,8 @@ class Op:
             takes = self.arity if self.arity >= 0 else f"a positive multiple of {self.groups}"
             raise ValueError(f"{self.name} takes {takes} operand(s), got {len(operands)}")
         if self.has_const != (c is not None):
-            need = "needs" if self.has_const else "takes no"
-            raise ValueError(f"{self.name} {need} a number argument c")
+            need = "needs a" if self.has_const else "takes no"
+            raise ValueError(f"{self.name} {need} number argument c")
         if self.arity < 0:
             n = len(operands) // self.groups
             operands = tuple(

@@ -6,6 +6,8 @@ Select a profile with ``HYPOTHESIS_PROFILE=dev|ci|thorough`` (or pytest's
 - ``dev``: quick local runs (50 examples per test).
 - ``ci``: derandomised — the same examples on every run — with 200 examples per test.
 - ``thorough``: 2,000 examples per test, random, for long runs before a release.
+- ``mutation``: derandomised like ``ci``, with 100 examples per test: what mutation testing runs
+  against each mutant (``python mutation/run.py``), so that every kill is reproducible.
 
 A failure prints the minimal expression as a runnable snippet; to replay it, paste the snippet,
 or rerun the test (Hypothesis' example database keeps failures locally), or, under ``ci``, rerun
@@ -19,6 +21,7 @@ import importlib
 import os
 import pkgutil
 
+import pytest
 from hypothesis import settings
 
 import micrograd
@@ -37,6 +40,19 @@ settings.register_profile(
     "ci", max_examples=200, derandomize=True, deadline=None, database=None, print_blob=True
 )
 settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.register_profile(
+    "mutation", max_examples=100, derandomize=True, deadline=None, database=None, print_blob=True
+)
 
 _ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _ci else "dev"))
+
+
+_MUTATION_ORDER = {"unit": 0, "property": 1, "reference": 2}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under the ``mutation`` profile, run the fast suites first: ``-x`` then stops sooner."""
+    profile = config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE")
+    if profile == "mutation":
+        items.sort(key=lambda item: _MUTATION_ORDER.get(item.path.parent.name, 3))

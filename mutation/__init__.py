@@ -1,0 +1,1 @@
+"""Mutation testing of the engine and nn modules: ``python mutation/run.py``."""

@@ -1,0 +1,97 @@
+"""Each registry operator's ``smooth`` rule: where it is defined, finite and differentiable.
+
+``Op.smooth`` is public registry data (tools draw smooth examples from it); these tables pin it
+at the boundary of each domain, where an off-by-one comparison (``>`` for ``>=``, ``0`` for
+``1``) would change the answer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from micrograd import OPS
+
+inf, nan = math.inf, math.nan
+
+# (operator, operands followed by c for the *_const operators, expected)
+SMOOTH: list[tuple[str, tuple[float, ...], bool]] = [
+    # defined everywhere: even at zeros, infinities and nan the rule says yes
+    *[
+        (name, args, True)
+        for name, args in [
+            ("add", (0.0, -0.0)),
+            ("add", (inf, nan)),
+            ("mul", (0.0, inf)),
+            ("neg", (0.0,)),
+            ("add_const", (0.0, -1.0)),
+            ("mul_const", (0.0, 0.0)),
+            ("exp", (1000.0,)),
+            ("tanh", (0.0,)),
+            ("sigmoid", (-1000.0,)),
+            ("dot", (0.0, 0.0)),
+            ("dot", (1.0, 2.0, 3.0, 4.0)),
+        ]
+    ],
+    # a / b: a pole at b = 0 only
+    ("div", (1.0, 0.0), False),
+    ("div", (1.0, -0.0), False),
+    ("div", (0.0, 1.0), True),
+    ("div", (1.0, 2.0), True),
+    ("div_const", (1.0, 0.0), False),
+    ("div_const", (0.0, 1.0), True),
+    ("div_const", (1.0, -3.0), True),
+    ("rdiv_const", (0.0, 1.0), False),
+    ("rdiv_const", (1.0, 0.0), True),
+    ("rdiv_const", (-3.0, 1.0), True),
+    # a ** b: a > 0 (the exponent's derivative needs log(a))
+    ("pow", (0.0, 2.0), False),
+    ("pow", (-1.0, 2.0), False),
+    ("pow", (0.5, 2.0), True),
+    ("pow", (2.0, -0.5), True),
+    # x ** c
+    ("pow_const", (2.0, inf), False),
+    ("pow_const", (2.0, -inf), False),
+    ("pow_const", (2.0, nan), False),
+    ("pow_const", (0.0, 0.0), True),  # x ** 0 is 1 everywhere
+    ("pow_const", (0.0, 2.0), True),
+    ("pow_const", (0.0, 1.0), True),
+    ("pow_const", (0.0, -1.0), False),  # a pole
+    ("pow_const", (-2.0, -1.0), True),
+    ("pow_const", (-2.0, 3.0), True),  # integer powers of negatives are fine
+    ("pow_const", (0.5, 0.5), True),
+    ("pow_const", (2.0, 1.5), True),
+    ("pow_const", (0.0, 0.5), False),  # sqrt's kink
+    ("pow_const", (-0.5, 0.5), False),  # outside the domain
+    # c ** x: c > 0
+    ("rpow_const", (1.0, 0.0), False),
+    ("rpow_const", (1.0, -2.0), False),
+    ("rpow_const", (1.0, 0.5), True),
+    ("rpow_const", (-1.0, 2.0), True),
+    # ln(x): x > 0
+    ("log", (0.0,), False),
+    ("log", (-1.0,), False),
+    ("log", (0.5,), True),
+    ("log", (2.0,), True),
+    # kinks at 0
+    ("relu", (0.0,), False),
+    ("relu", (-0.0,), False),
+    ("relu", (1.0,), True),
+    ("relu", (-1.0,), True),
+    ("abs", (0.0,), False),
+    ("abs", (-0.0,), False),
+    ("abs", (1.0,), True),
+    ("abs", (-1.0,), True),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "expected"), SMOOTH)
+def test_smooth_at_the_edge_of_each_domain(
+    name: str, args: tuple[float, ...], expected: bool
+) -> None:
+    assert OPS[name].smooth(*args) is expected
+
+
+def test_every_operator_has_smooth_cases() -> None:
+    assert {name for name, _, _ in SMOOTH} == set(OPS)
