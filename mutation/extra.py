@@ -22,6 +22,7 @@ import shutil
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -197,12 +198,17 @@ def _run_tests(timeout: float, pytest_args: list[str]) -> tuple[str, float]:
             try:  # a mutant that breaks the import is killed without running pytest
                 import micrograd  # noqa: F401
             except Exception:
+                traceback.print_exc()
+                sys.stderr.flush()
                 os._exit(1)
             import pytest
 
             code = int(pytest.main(pytest_args))
         except BaseException:
+            traceback.print_exc()
             code = 3
+        sys.stdout.flush()
+        sys.stderr.flush()
         os._exit(code)
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -224,11 +230,16 @@ def _run_tests(timeout: float, pytest_args: list[str]) -> tuple[str, float]:
 
 def _warm_up() -> None:
     """Import what every child needs, once, so that forks start warm (not micrograd itself)."""
-    import hypothesis  # noqa: F401
+    # not hypothesis: pytest must import it itself, to rewrite its plugin's asserts
     import pytest  # noqa: F401
 
     for name in ("numpy", "torch", "jax", "jax.numpy", "sympy", "mpmath"):
         __import__(name)
+
+
+def _save(mutants: list[Mutant], seconds: float, clean: float) -> None:
+    out = {"seconds": seconds, "clean_seconds": clean, "mutants": [asdict(m) for m in mutants]}
+    (WORK / "extra.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -276,13 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{mutant.status} ({mutant.seconds:.1f}s): {mutant.after}",
             flush=True,
         )
+        _save([m for m, _ in plans], time.monotonic() - start, clean)  # an interrupted run counts
     total = time.monotonic() - start
-    out = {
-        "seconds": total,
-        "clean_seconds": clean,
-        "mutants": [asdict(m) for m, _ in plans],
-    }
-    (WORK / "extra.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
     survivors = [m for m, _ in plans if m.status != "killed"]
     print(f"{len(plans)} mutants, {len(survivors)} not killed, {total:.0f}s")
     return 0
