@@ -160,8 +160,6 @@ def run_program(
             ]
     except Finding as exc:
         return {"error": {"type": "finding", "message": str(exc), "where": ""}, "phase": phase}
-    except RecursionError as exc:
-        return {"error": describe(exc), "phase": phase, "notes": sorted(notes)}
     except Exception as exc:  # whatever the engine raises is a finding
         return {"error": describe(exc), "phase": phase, "notes": sorted(notes)}
     result["notes"] = sorted(notes)

@@ -22,6 +22,8 @@ from .adapter import OPERATION_NAMES, Adapter
 if TYPE_CHECKING:
     from hypothesis import strategies as st
 
+    from ..testing.strategies import OpSpec
+
 __all__ = ["OPERATIONS", "Operation", "Program", "Step", "programs"]
 
 
@@ -205,6 +207,15 @@ def _forward(name: str) -> Any:
     return forward
 
 
+def op_spec(name: str) -> OpSpec:
+    """What the strategies need to know of an operation: its shape, float rule and domain."""
+    from ..testing.domains import DOMAINS
+    from ..testing.strategies import OpSpec
+
+    op = OPERATIONS[name]
+    return OpSpec(name, op.values, 1, op.has_const, _forward(name), DOMAINS[op.registry])
+
+
 def programs(
     *,
     ops: Sequence[str],
@@ -216,13 +227,9 @@ def programs(
 ) -> st.SearchStrategy[Program]:
     """Random programs over ``ops``: the strategy of :func:`micrograd.testing.expressions`
     (same domains, no filtering, same shrinking) drawn over the operations' syntax."""
-    from ..testing.domains import DOMAINS
-    from ..testing.strategies import OpSpec, RawProgram, _Config, draw_program
+    from ..testing.strategies import RawProgram, _Config, draw_program
 
-    def spec(name: str) -> OpSpec:
-        op = OPERATIONS[name]
-        return OpSpec(name, op.values, 1, op.has_const, _forward(name), DOMAINS[op.registry])
-
+    spec = op_spec
     specs = tuple(spec(name) for name in ops)
     if not specs:
         raise ValueError("ops must name at least one operation")
