@@ -310,8 +310,8 @@ def _restore(root: Value, carried: dict[Value, float], waiting: list[Value]) -> 
     while stack:
         node = stack.pop()
         if node._uses or node in unfinished or node.grad is _UNSET:
-            g = node.grad
-            node.grad = carried.pop(node, 0.0) + (0.0 if g is _UNSET else g)
+            # _UNSET is -0.0, the exact identity of +: nothing arrived leaves the old gradient as is
+            node.grad = carried.pop(node, 0.0) + node.grad
             node._uses = 0
         for parent in node._prev:
             if parent not in seen:

@@ -77,3 +77,34 @@ def test_a_walk_stopped_at_its_first_node_restores_everything() -> None:
         out.backward()
     assert (out.grad, h.grad, x.grad) == (3.0, 0.5, -1.0)
     assert out._uses == h._uses == 0
+
+
+def test_restoration_keeps_the_sign_of_zero_gradients() -> None:
+    """Restoration is exact: ``old + what arrived`` even where both are -0.0, or nothing arrived.
+
+    The sign of a zero gradient is not part of the numeric contract, but this is the one place a
+    slip in the bookkeeping would show: each node below is restored once, with its old gradient
+    added once, and a node that received nothing keeps its old gradient bit for bit.
+    """
+    y = Value(0.5)
+    f = y * 2.0
+    f.grad = -0.0  # finished before the walk stops: -0.0 + (-0.0 from c0)
+    c0 = f * -0.0
+    w = Value(3.0) * 1.0
+    w.grad = -0.0  # both consumers passed -0.0; waiting on the stack, reached by two paths
+    c1 = w * -0.0
+    n = Value(0.0) * 1.0
+    n.grad = -0.0  # below the failing node: nothing arrives
+    z = n.sqrt()  # d sqrt/dx is inf at 0: the walk stops here
+    c2 = w * z
+    out = Value.dot([c2, c1, c0], [-1.0, 1.0, 1.0])
+
+    with detect_anomaly(), pytest.raises(AnomalyError, match="pow_const"):
+        out.backward()
+
+    assert _bits(f.grad) == _bits(-0.0)
+    assert _bits(w.grad) == _bits(-0.0)
+    assert _bits(n.grad) == _bits(-0.0)
+    assert _bits(y.grad) == _bits(0.0)  # +0.0 + (-0.0 * 2.0)
+    assert (z.grad, c2.grad, c1.grad, c0.grad, out.grad) == (-3.0, -1.0, 1.0, 1.0, 1.0)
+    assert f._uses == w._uses == n._uses == z._uses == 0
