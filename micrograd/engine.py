@@ -241,7 +241,8 @@ def _dot(operands: tuple[Value, ...]) -> Value:
 # a leaf with any other gradient has it set aside, starts from -0.0 (-0.0 + d is d exactly) and
 # gets it back at the end.
 
-_UNSET = float("-0.0")  # "no contribution yet": compared by identity, never by value
+# "no contribution yet": tested by identity; as a value it is -0.0, which adds nothing (_restore)
+_UNSET = float("-0.0")
 
 
 def _walk(root: Value, seed: float, check: bool) -> None:
