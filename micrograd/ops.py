@@ -77,7 +77,7 @@ class Op:
     def groups(self) -> int:
         """How many operand groups a variadic operator's ``syntax`` has (its ``{0}``, ``{1}``…)."""
         fields = [f for _, f, _, _ in string.Formatter().parse(self.syntax) if f and f.isdigit()]
-        return 1 + max(map(int, fields), default=0)
+        return 1 + max(map(int, fields))  # every syntax has a {0}
 
     def accepts(self, n: int) -> bool:
         """Whether this operator takes ``n`` operands."""

@@ -368,6 +368,42 @@ def test_anomaly_mode_is_per_thread() -> None:
     assert results == [-math.inf]
 
 
+class _CountingSetting:
+    """Stands in for the anomaly context variable and counts how often it is read."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def get(self) -> bool:
+        self.reads += 1
+        return False
+
+
+def test_outside_anomaly_blocks_nothing_reads_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check costs nothing once every block is closed, however the blocks were left."""
+    import micrograd.engine as engine
+
+    with detect_anomaly(), detect_anomaly(False):  # nested
+        pass
+    with pytest.raises(AnomalyError), detect_anomaly():  # left by an exception
+        Value(0.0).log()
+
+    setting = _CountingSetting()
+    monkeypatch.setattr(engine, "_ANOMALY", setting)
+    x = Value(2.0)
+    ((x * 3.0).log() + x.exp() / x).backward()
+    assert setting.reads == 0
+    assert x.grad != 0.0  # the walk ran
+
+    # and inside a block the setting is what decides, for each operation and each walk
+    monkeypatch.undo()
+    with detect_anomaly():
+        monkeypatch.setattr(engine, "_ANOMALY", setting)
+        (x * 3.0).backward()
+        monkeypatch.undo()
+    assert setting.reads == 2  # the product, then the walk
+
+
 # --- the walk, against the reference algorithm -------------------------------------------------
 
 
