@@ -109,10 +109,8 @@ class Op:
 
 def float_literal(x: float) -> str:
     """Python source that evaluates to ``x`` exactly and binds tighter than any operator."""
-    if x != x:
-        return "float('nan')"
-    if x in (math.inf, -math.inf):
-        return "float('inf')" if x > 0 else "float('-inf')"
+    if x != x or x in (math.inf, -math.inf):
+        return f"float('{x!r}')"  # float('nan'), float('inf'), float('-inf')
     text = repr(float(x))
     return f"({text})" if text.startswith("-") else text
 
@@ -123,7 +121,7 @@ def _everywhere(*_: float) -> bool:
 
 def _const(node: Value) -> float:
     c = node._arg
-    assert c is not None, "a *_const node always carries its number argument"
+    assert c is not None  # a *_const node always carries its number argument
     return c
 
 
