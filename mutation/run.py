@@ -239,7 +239,10 @@ def write_report(times: dict[str, float]) -> int:
     print(f"{killed}/{len(results)} killed; {len(unexplained)} survivors not explained")
     for r in unexplained:
         print(f"  {r.id} ({r.status})\n    " + r.change.replace("\n", "\n    "))
-    return 1 if unexplained else 0
+    stale = sorted(set(equivalent) - {r.id for r in survivors})
+    if stale:  # a reason for a mutant that no longer survives (or no longer exists) misleads
+        print(f"{len(stale)} entries of {EQUIVALENT.name} match no survivor: " + ", ".join(stale))
+    return 1 if unexplained or stale else 0
 
 
 def _table(results: list[Result], equivalent: dict[str, str]) -> list[str]:

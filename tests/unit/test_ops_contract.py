@@ -263,6 +263,14 @@ def test_every_registry_operator_has_cases(table: dict[str, list[Case]]) -> None
 
 
 @pytest.mark.parametrize("op", OPS.values(), ids=lambda op: op.name)
+def test_arity_is_one_two_or_variadic(op: Op) -> None:
+    """No operator takes zero operands: a node without parents would be a second kind of leaf."""
+    assert op.arity in (1, 2, -1)
+    assert op.accepts(op.arity if op.arity > 0 else 2 * op.groups)
+    assert not op.accepts(0)
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=lambda op: op.name)
 def test_syntax_builds_a_node_of_that_operator(op: Op) -> None:
     leaves = [Value(1.5) for _ in range(op.arity if op.arity >= 0 else 2 * op.groups)]
     out = apply(op, leaves, 2.0 if op.has_const else None)
