@@ -104,7 +104,9 @@ class Op:
             operands = tuple(
                 f"[{', '.join(operands[i : i + n])}]" for i in range(0, len(operands), n)
             )
-        return self.syntax.format(*operands, c="" if c is None else float_literal(c))
+        if c is None:
+            return self.syntax.format(*operands)
+        return self.syntax.format(*operands, c=float_literal(c))
 
 
 def float_literal(x: float) -> str:
