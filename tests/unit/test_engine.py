@@ -45,6 +45,7 @@ def test_real_numbers_become_plain_floats(number: float, expected: float) -> Non
     assert v.data == expected
     assert type(v.grad) is float
     assert v.grad == 0.0
+    assert (v.op, v.parents, v.arg) == (None, (), None)  # a leaf
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,9 @@ def test_restoration_keeps_the_sign_of_zero_gradients() -> None:
     w = Value(3.0) * 1.0
     w.grad = -0.0  # both consumers passed -0.0; waiting on the stack, reached by two paths
     c1 = w * -0.0
-    n = Value(0.0) * 1.0
+    v = Value(2.0)
+    v.grad = -0.0  # a leaf below the failing node: nothing arrives
+    n = v * 0.0
     n.grad = -0.0  # below the failing node: nothing arrives
     z = n.sqrt()  # d sqrt/dx is inf at 0: the walk stops here
     c2 = w * z
@@ -105,6 +107,7 @@ def test_restoration_keeps_the_sign_of_zero_gradients() -> None:
     assert _bits(f.grad) == _bits(-0.0)
     assert _bits(w.grad) == _bits(-0.0)
     assert _bits(n.grad) == _bits(-0.0)
+    assert _bits(v.grad) == _bits(-0.0)
     assert _bits(y.grad) == _bits(0.0)  # +0.0 + (-0.0 * 2.0)
     assert (z.grad, c2.grad, c1.grad, c0.grad, out.grad) == (-3.0, -1.0, 1.0, 1.0, 1.0)
-    assert f._uses == w._uses == n._uses == z._uses == 0
+    assert f._uses == w._uses == n._uses == z._uses == v._uses == y._uses == 0
