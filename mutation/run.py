@@ -40,7 +40,7 @@ EXTRA_LOG = ROOT / "mutation" / ".work-extra.log"
 EQUIVALENT = ROOT / "mutation" / "equivalent.toml"
 REPORT = ROOT / "docs" / "mutation.md"
 FILES = ("micrograd/_math.py", "micrograd/engine.py", "micrograd/nn.py", "micrograd/ops.py")
-COMMAND = "python mutation/run.py"
+COMMAND = "python mutation/run.py --parallel  # or without --parallel: one pass after the other"
 
 # mutmut's exit-code meanings (mutmut/stats.py), folded into the report's columns
 _STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"}

@@ -182,3 +182,16 @@ def test_the_engine_side_of_the_kit_uses_the_standard_library_only() -> None:
             else:
                 continue
             assert roots <= sys.stdlib_module_names, f"{name} imports {roots}"
+
+
+def test_the_readme_quotes_the_mutation_report() -> None:
+    report = (ROOT / "docs" / "mutation.md").read_text(encoding="utf-8")
+    total = re.search(r"^\| \*\*total\*\* \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|", report, re.M)
+    assert total, "docs/mutation.md lost its total row"
+    generated, killed, survived, timed_out = map(int, total.groups())
+    claim = (
+        f"Of {generated:,} mutants, {killed:,} are killed ({100 * killed / generated:.1f}%); "
+        f"each of the {survived + timed_out} survivors"
+    )
+    assert claim in " ".join(README.split())
+    assert "**not yet explained**" not in report
