@@ -112,7 +112,7 @@ class Op:
 def float_literal(x: float) -> str:
     """Python source that evaluates to ``x`` exactly and binds tighter than any operator."""
     if x != x or x in (math.inf, -math.inf):
-        return f"float('{x!r}')"  # float('nan'), float('inf'), float('-inf')
+        return f"float('{float(x)!r}')"  # float('nan'), float('inf'), float('-inf')
     text = repr(float(x))
     return f"({text})" if text.startswith("-") else text
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
 from micrograd import OPS, Value
@@ -47,6 +48,7 @@ def test_dot_with_infinite_products() -> None:
 )
 def test_float_literals_are_parenthesised_only_when_negative(x: float, text: str) -> None:
     assert float_literal(x) == text
+    assert float_literal(np.float64(x)) == text  # a float subclass is written as the float
     assert OPS["add_const"].source("x", c=x) == f"x + {text}"
 
 
