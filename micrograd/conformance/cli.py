@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from ..verify import CI_SEED, default_seed, in_ci, seed_argument
 from .kit import PROFILES, check_engine, format_report
 from .program import OPERATIONS
 
@@ -43,7 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         default="default",
         help="random programs per check (quick 10, default 40, thorough 400)",
     )
-    p.add_argument("--seed", type=int, help="replay a run: the seed it printed")
+    p.add_argument(
+        "--seed",
+        type=seed_argument,
+        help=f"replay a run: the seed it printed; 'random' for a fresh one (the default, "
+        f"except under CI, where it is {CI_SEED})",
+    )
     p.add_argument(
         "--timeout",
         type=float,
@@ -115,7 +120,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
                 print(f"oracle {o.name} is not installed: {o.install}", file=sys.stderr)
             return EXIT_MISSING
 
-    interactive = stream.isatty() and os.environ.get("CI", "").lower() not in ("1", "true", "yes")
+    interactive = stream.isatty() and not in_ci()
 
     def progress(what: str) -> None:
         stream.write(f"\r\033[K  checking {what} ...")
@@ -124,7 +129,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     report = check_engine(
         args.engine,
         profile=args.profile,
-        seed=args.seed,
+        seed=default_seed(args.seed),
         timeout=args.timeout,
         import_timeout=args.import_timeout,
         strict=args.strict,

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from micrograd import OPS
-from micrograd.verify import EXIT_FAILED, EXIT_MISSING_ORACLE, EXIT_OK, EXIT_USAGE, ORACLE_NAMES
+from micrograd.testing.laws import LAWS
+from micrograd.verify import (
+    CI_SEED,
+    EXIT_FAILED,
+    EXIT_MISSING_ORACLE,
+    EXIT_OK,
+    EXIT_USAGE,
+    ORACLE_NAMES,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(*args: str, prelude: str = "") -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str, prelude: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     code = f"{prelude}\nimport sys\nfrom micrograd.cli import main\nsys.exit(main(sys.argv[1:]))"
     return subprocess.run(
         [sys.executable, "-c", code, "verify", *args],
@@ -21,7 +32,27 @@ def _run(*args: str, prelude: str = "") -> subprocess.CompletedProcess[str]:
         text=True,
         cwd=ROOT,
         timeout=600,
+        env=env,
     )
+
+
+def _seed(result: subprocess.CompletedProcess[str]) -> str:
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("micrograd verify: profile"), "the seed comes first"
+    return first.split("seed ")[1].split()[0]
+
+
+def test_under_ci_a_run_is_derandomised_unless_a_random_seed_is_asked_for() -> None:
+    quick = ("--profile", "quick", "--ops", "add", "--oracles", "fd")
+    ci = {**os.environ, "CI": "true"}
+    local = {k: v for k, v in os.environ.items() if k != "CI"}
+    assert {_seed(_run(*quick, env=ci)) for _ in range(2)} == {str(CI_SEED)}
+    fresh = {_seed(_run(*quick, "--seed", "random", env=ci)) for _ in range(2)}
+    fresh |= {_seed(_run(*quick, env=local))}
+    assert len(fresh) == 3, "a random seed is drawn afresh each time"
+    bad = _run(*quick, "--seed", "soon", env=ci)
+    assert bad.returncode == EXIT_USAGE
+    assert "--seed takes an integer or 'random', got 'soon'" in bad.stderr
 
 
 def test_all_green_run_exits_0_with_the_table_and_the_seed() -> None:
@@ -31,12 +62,14 @@ def test_all_green_run_exits_0_with_the_table_and_the_seed() -> None:
     assert "seed 5 (replay with --seed 5)" in out
     for row in ("add", "tanh", "mixed", "law: backward twice is exactly double"):
         assert any(line.startswith(row) and "pass" in line for line in out.splitlines()), row
-    assert out.rstrip().splitlines()[-1].startswith("VERIFIED: all 16 checks hold")
+    checks = 3 * len(ORACLE_NAMES) + len(LAWS)  # add, tanh and mixed by each oracle, the laws
+    assert out.rstrip().splitlines()[-1].startswith(f"VERIFIED: all {checks} checks hold")
     assert "\033[" not in out, "no terminal control codes when the output is not a terminal"
 
 
 BROKEN_TANH = """
 from micrograd import OPS
+from micrograd.testing.laws import LAWS
 def wrong(node, g):
     x = node._prev[0].data
     return (g * (1.0 - x * x),)
