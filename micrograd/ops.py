@@ -55,8 +55,9 @@ class Op:
         derivatives: The partial derivative for each operand (each operand group), in
             mathematical notation.
         domain: Where the operator is defined and differentiable, and what it does elsewhere.
-        smooth: ``smooth(*operands, [c])`` is true when finite operands lie in the open set where
-            the operator is defined, finite and differentiable (off its kinks and poles).
+
+    What checking an operator needs (its domain for random examples, reference formulas, edge
+    cases, oracle translations) is in its record, :data:`micrograd.testing.opinfo.RECORDS`.
     """
 
     name: str
@@ -68,7 +69,6 @@ class Op:
     formula: str
     derivatives: tuple[str, ...]
     domain: str
-    smooth: Callable[..., bool]
 
     def __repr__(self) -> str:
         return f"<Op {self.name}>"
@@ -115,10 +115,6 @@ def float_literal(x: float) -> str:
         return f"float('{float(x)!r}')"  # float('nan'), float('inf'), float('-inf')
     text = repr(float(x))
     return f"({text})" if text.startswith("-") else text
-
-
-def _everywhere(*_: float) -> bool:
-    return True
 
 
 def _const(node: Value) -> float:
@@ -242,112 +238,92 @@ def _dot_forward(*operands: float) -> float:
     return _math.dot(operands[:n], operands[n:])
 
 
-def _pow_const_smooth(x: float, e: float) -> bool:
-    if not math.isfinite(e):
-        return False
-    if e.is_integer():
-        return e >= 0.0 or x != 0.0
-    return x > 0.0
-
-
 ADD = Op(
     "add", 2, False, operator.add, _add_vjp,
     syntax="{0} + {1}", formula="a + b", derivatives=("1", "1"),
-    domain="all reals", smooth=_everywhere,
+    domain="all reals",
 )  # fmt: skip
 MUL = Op(
     "mul", 2, False, operator.mul, _mul_vjp,
     syntax="{0} * {1}", formula="a * b", derivatives=("b", "a"),
-    domain="all reals", smooth=_everywhere,
+    domain="all reals",
 )  # fmt: skip
 DIV = Op(
     "div", 2, False, _math.div, _div_vjp,
     syntax="{0} / {1}", formula="a / b", derivatives=("1/b", "-a/b^2"),
     domain="b != 0; a/0 is ±inf, 0/0 is nan",
-    smooth=lambda a, b: b != 0.0,
 )  # fmt: skip
 POW = Op(
     "pow", 2, False, _math.pow, _pow_vjp,
     syntax="{0} ** {1}", formula="a ^ b", derivatives=("b * a^(b-1)", "a^b * ln(a)"),
     domain="a > 0 (C99 pow elsewhere: 0**0 = 1, negative a with non-integer b is nan); "
     "d/da is 0 where b = 0, d/db is 0 where a = 0 and b >= 0",
-    smooth=lambda a, b: a > 0.0,
 )  # fmt: skip
 NEG = Op(
     "neg", 1, False, operator.neg, _neg_vjp,
     syntax="-{0}", formula="-x", derivatives=("-1",),
-    domain="all reals", smooth=_everywhere,
+    domain="all reals",
 )  # fmt: skip
 ADD_CONST = Op(
     "add_const", 1, True, operator.add, _add_const_vjp,
     syntax="{0} + {c}", formula="x + c", derivatives=("1",),
-    domain="all reals", smooth=_everywhere,
+    domain="all reals",
 )  # fmt: skip
 MUL_CONST = Op(
     "mul_const", 1, True, operator.mul, _mul_const_vjp,
     syntax="{0} * {c}", formula="x * c", derivatives=("c",),
-    domain="all reals", smooth=_everywhere,
+    domain="all reals",
 )  # fmt: skip
 DIV_CONST = Op(
     "div_const", 1, True, _math.div, _div_const_vjp,
     syntax="{0} / {c}", formula="x / c", derivatives=("1/c",),
     domain="c != 0; x/0 is ±inf, 0/0 is nan",
-    smooth=lambda x, c: c != 0.0,
 )  # fmt: skip
 RDIV_CONST = Op(
     "rdiv_const", 1, True, _rdiv_forward, _rdiv_const_vjp,
     syntax="{c} / {0}", formula="c / x", derivatives=("-c/x^2",),
     domain="x != 0; c/0 is ±inf, 0/0 is nan",
-    smooth=lambda x, c: x != 0.0,
 )  # fmt: skip
 POW_CONST = Op(
     "pow_const", 1, True, _math.pow_scalar_exponent, _pow_const_vjp,
     syntax="{0} ** {c}", formula="x ^ c", derivatives=("c * x^(c-1)",),
     domain="x > 0 for non-integer c, x != 0 for negative integer c, else all reals; x**0 = 1 "
     "with gradient 0; x**0.5 is sqrt(x) and x**-0.5 is 1/sqrt(x) at -0.0 and -inf (as PyTorch)",
-    smooth=_pow_const_smooth,
 )  # fmt: skip
 RPOW_CONST = Op(
     "rpow_const", 1, True, _rpow_forward, _rpow_const_vjp,
     syntax="{c} ** {0}", formula="c ^ x", derivatives=("c^x * ln(c)",),
     domain="c > 0 (c < 0 is nan except at integer x; 0**x is 0 with gradient 0 for x >= 0)",
-    smooth=lambda x, c: c > 0.0,
 )  # fmt: skip
 EXP = Op(
     "exp", 1, False, _math.exp, _exp_vjp,
     syntax="{0}.exp()", formula="e^x", derivatives=("e^x",),
     domain="all reals; inf above 709.78",
-    smooth=_everywhere,
 )  # fmt: skip
 LOG = Op(
     "log", 1, False, _math.log, _log_vjp,
     syntax="{0}.log()", formula="ln(x)", derivatives=("1/x",),
     domain="x > 0; log(0) is -inf, negative x is nan",
-    smooth=lambda x: x > 0.0,
 )  # fmt: skip
 TANH = Op(
     "tanh", 1, False, math.tanh, _tanh_vjp,
     syntax="{0}.tanh()", formula="tanh(x)", derivatives=("1 - tanh(x)^2",),
     domain="all reals; saturates to ±1",
-    smooth=_everywhere,
 )  # fmt: skip
 SIGMOID = Op(
     "sigmoid", 1, False, _math.sigmoid, _sigmoid_vjp,
     syntax="{0}.sigmoid()", formula="s(x) = 1 / (1 + e^-x)", derivatives=("s(x) * (1 - s(x))",),
     domain="all reals; saturates to 0 and 1",
-    smooth=_everywhere,
 )  # fmt: skip
 RELU = Op(
     "relu", 1, False, _relu_forward, _relu_vjp,
     syntax="{0}.relu()", formula="max(x, 0)", derivatives=("1 if x > 0 else 0",),
     domain="all reals; kink at 0, where the gradient is 0",
-    smooth=lambda x: x != 0.0,
 )  # fmt: skip
 ABS = Op(
     "abs", 1, False, abs, _abs_vjp,
     syntax="abs({0})", formula="abs(x)", derivatives=("sign(x)",),
     domain="all reals; kink at 0, where the gradient is 0",
-    smooth=lambda x: x != 0.0,
 )  # fmt: skip
 
 DOT = Op(
@@ -356,7 +332,6 @@ DOT = Op(
     domain="all reals, n >= 1; each product is rounded, then their sum is rounded once (exactly "
     "rounded, not left to right): ±inf only where that sum overflows, nan for inf - inf; a zero "
     "sum is +0.0",
-    smooth=_everywhere,
 )  # fmt: skip
 
 #: Every primitive operator, by name, in a fixed order. Read-only.

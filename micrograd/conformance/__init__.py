@@ -21,9 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .adapter import OPERATION_NAMES, Adapter
+from .adapter import Adapter
 from .kit import KIT_ATOL, KIT_ULPS, PROFILES, Report, Row, check_engine, format_report
 from .program import OPERATIONS, Operation, Program, Step
+
+#: The names of the operations the kit checks, in report order (the keys of ``OPERATIONS``).
+OPERATION_NAMES: tuple[str, ...] = tuple(OPERATIONS)
 
 __all__ = [
     "KIT_ATOL",

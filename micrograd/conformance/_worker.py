@@ -134,7 +134,7 @@ def run_program(
         vals = list(leaves)
         for k, (op, args, c) in enumerate(wire["steps"]):
             phase = f"forward, step {k} ({op})"
-            method = getattr(adapter, op)
+            method = operation(adapter, op)
             operands = [vals[i] for i in args]
             vals.append(method(*operands, c) if c is not None else method(*operands))
         out = vals[-1]
@@ -197,11 +197,12 @@ def basics(adapter: Any) -> dict[str, Any]:
 def probe(adapter: Any, name: str, adapter_files: Sequence[str]) -> dict[str, Any]:
     """Whether the engine has operation ``name``: ``ok``, ``missing`` (see :func:`missing`) or
     ``error`` (it exists and raised), applied once at the probe operands."""
+    values, takes_number, _ = OPERATIONS[name]
     try:
         operands = [adapter.value(PROBE_A), adapter.value(PROBE_B)]
-        method = getattr(adapter, name)
-        args: list[Any] = operands[: _arity(name)]
-        if _takes_number(name):
+        method = operation(adapter, name)
+        args: list[Any] = operands[:values]
+        if takes_number:
             args.append(PROBE_C)
         method(*args)
     except Exception as exc:
@@ -215,29 +216,26 @@ def _text(info: dict[str, Any]) -> str:
     return f"{info['type']}: {info['message']}{where}"
 
 
-# The operation table lives in program.py, which imports micrograd; the process that runs the
-# engine must not, so it keeps these two facts about each name.
-_TWO_VALUES = {"add", "sub", "mul", "truediv", "pow"}
-_NUMBER = {
-    "add_number",
-    "sub_number",
-    "mul_number",
-    "truediv_number",
-    "pow_number",
-    "radd",
-    "rsub",
-    "rmul",
-    "rtruediv",
-    "rpow",
-}
+#: The operation table (program.py's ``wire_table()``: values, takes a number, the method it
+#: calls on the value), sent by the kit: this process cannot import micrograd. The kit, which
+#: runs programs on micrograd with this module too, sets it on import of program.py.
+OPERATIONS: dict[str, list[Any]] = {}
 
 
-def _arity(name: str) -> int:
-    return 2 if name in _TWO_VALUES else 1
+def operation(adapter: Any, name: str) -> Any:
+    """The adapter's method for operation ``name``; for an operation spelled as a method call
+    on the value (``a.sin()``) that the adapter does not define, a call of that method."""
+    method = getattr(adapter, name, None)
+    if method is not None:
+        return method
+    called = OPERATIONS[name][2]
+    if called is None:
+        raise AttributeError(f"the adapter has no method {name!r}")
 
+    def call(a: Any) -> Any:
+        return getattr(a, called)()
 
-def _takes_number(name: str) -> bool:
-    return name in _NUMBER
+    return call
 
 
 def deep(adapter: Any, op: str, depth: int) -> dict[str, Any]:
@@ -434,6 +432,7 @@ def main() -> None:
     sys.modules["_conformance_adapter"] = module
     spec.loader.exec_module(module)
     config = json.loads(sys.argv[1])
+    OPERATIONS.update(config["operations"])
 
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")

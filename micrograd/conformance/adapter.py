@@ -20,7 +20,8 @@ differs::
 
 then run ``micrograd verify --engine mymodule:MyAdapter``. An operation the engine lacks may
 raise ``NotImplementedError`` (or simply fail the way a missing method does): it is reported as
-*not supported*.
+*not supported*. An operation written as a method call on the value (``a.sin()``) that the
+adapter does not define is called on the value.
 
 This module uses the standard library only: the kit loads it in the process that runs the engine,
 where the engine may itself be a package called ``micrograd``.
@@ -30,33 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["OPERATION_NAMES", "Adapter"]
-
-#: Every operation the kit checks, in report order; each is a method of :class:`Adapter`.
-OPERATION_NAMES: tuple[str, ...] = (
-    "add",
-    "sub",
-    "mul",
-    "truediv",
-    "pow",
-    "add_number",
-    "sub_number",
-    "mul_number",
-    "truediv_number",
-    "pow_number",
-    "radd",
-    "rsub",
-    "rmul",
-    "rtruediv",
-    "rpow",
-    "neg",
-    "exp",
-    "log",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "abs",
-)
+__all__ = ["Adapter"]
 
 
 class Adapter:

@@ -34,10 +34,10 @@ from typing import Any, Final
 from ..engine import Value
 from ..ops import OPS
 from ..testing.compare import _within
-from ..testing.domains import DOMAINS
+from ..testing.opinfo import RECORDS
 from ..testing.tolerances import EPS
 from . import _worker
-from .adapter import OPERATION_NAMES, Adapter
+from .adapter import Adapter
 from .process import EngineCrashed, EngineProcess, EngineTimeout, LoadError
 from .program import OPERATIONS, Program, Step, op_spec, programs
 
@@ -430,7 +430,7 @@ def _at_valid_points(steps: tuple[Step, ...], n_inputs: int, limit: int = 3) -> 
 def operation_cases(name: str) -> list[Program]:
     """Fixed programs for one operation: once, on one input twice, composed with itself."""
     op = OPERATIONS[name]
-    domain = DOMAINS[op.registry]
+    domain = RECORDS[op.registry].domain
     consts: Sequence[float | None] = (None,)
     if op.has_const:
         consts = [
@@ -643,7 +643,7 @@ def _run_all(run: _Run, require: Sequence[str], min_depth: int) -> None:
         report.load_error = f"the engine's basics do not work: {basics['basics']}"
         return
     supported, hung = [], []
-    for name in OPERATION_NAMES:
+    for name in OPERATIONS:
         row = Row(name, OPERATIONS[name].label, "operation")
         report.rows.append(row)
         try:

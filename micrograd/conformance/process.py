@@ -14,8 +14,6 @@ import time
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from .adapter import OPERATION_NAMES
-
 __all__ = ["EngineCrashed", "EngineProcess", "EngineTimeout", "LoadError"]
 
 _WORKER = Path(__file__).with_name("_worker.py")
@@ -63,7 +61,9 @@ class EngineProcess:
         self.close()
         self.starts += 1
         capture = os.path.join(self._dir.name, f"output-{self.starts}.txt")
-        config = {"target": self.target, "operations": list(OPERATION_NAMES), "capture": capture}
+        from .program import wire_table
+
+        config = {"target": self.target, "operations": wire_table(), "capture": capture}
         self._capture = capture
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
         self._proc = subprocess.Popen(

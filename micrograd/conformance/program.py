@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from ..engine import Value
 from ..ops import float_literal
 from ..testing.expr import Expr
-from .adapter import OPERATION_NAMES, Adapter
+from ..testing.opinfo import RECORDS
+from . import _worker
+from .adapter import Adapter
 
 if TYPE_CHECKING:
     from hypothesis import strategies as st
@@ -50,35 +52,35 @@ def _op(name: str, syntax: str, registry: str) -> Operation:
     return Operation(name, syntax, 2 if "{1}" in syntax else 1, "{c}" in syntax, registry)
 
 
-#: Every operation, in report order (the names are :class:`Adapter`'s methods).
+#: Every operation, in report order: each registry operator's spellings (``OpInfo.kit``). The
+#: names are :class:`Adapter`'s methods; an operation spelled as a method call (``{0}.sin()``)
+#: that the adapter does not define is called on the value.
 OPERATIONS: dict[str, Operation] = {
-    op.name: op
-    for op in (
-        _op("add", "{0} + {1}", "add"),
-        _op("sub", "{0} - {1}", "add"),
-        _op("mul", "{0} * {1}", "mul"),
-        _op("truediv", "{0} / {1}", "div"),
-        _op("pow", "{0} ** {1}", "pow"),
-        _op("add_number", "{0} + {c}", "add_const"),
-        _op("sub_number", "{0} - {c}", "add_const"),
-        _op("mul_number", "{0} * {c}", "mul_const"),
-        _op("truediv_number", "{0} / {c}", "div_const"),
-        _op("pow_number", "{0} ** {c}", "pow_const"),
-        _op("radd", "{c} + {0}", "add_const"),
-        _op("rsub", "{c} - {0}", "add_const"),
-        _op("rmul", "{c} * {0}", "mul_const"),
-        _op("rtruediv", "{c} / {0}", "rdiv_const"),
-        _op("rpow", "{c} ** {0}", "rpow_const"),
-        _op("neg", "-{0}", "neg"),
-        _op("exp", "{0}.exp()", "exp"),
-        _op("log", "{0}.log()", "log"),
-        _op("tanh", "{0}.tanh()", "tanh"),
-        _op("sigmoid", "{0}.sigmoid()", "sigmoid"),
-        _op("relu", "{0}.relu()", "relu"),
-        _op("abs", "abs({0})", "abs"),
-    )
+    method: _op(method, syntax, info.name)
+    for info in RECORDS.values()
+    for method, syntax in info.kit
 }
-assert tuple(OPERATIONS) == OPERATION_NAMES, "the adapter and the operation table must agree"
+
+
+def wire_table() -> dict[str, list[Any]]:
+    """What the engine's process needs to know of each operation (it cannot import micrograd):
+    ``[values, takes a number, the method name if spelled as a call on the value]``."""
+    return {
+        name: [op.values, op.has_const, _called_method(op.syntax)]
+        for name, op in OPERATIONS.items()
+    }
+
+
+def _called_method(syntax: str) -> str | None:
+    """``sin`` for ``{0}.sin()``; ``None`` for any other syntax."""
+    head, dot, tail = syntax.partition(".")
+    name = tail.removesuffix("()")
+    if head == "{0}" and dot and tail.endswith("()") and name.isidentifier():
+        return name
+    return None
+
+
+_worker.OPERATIONS.update(wire_table())  # the kit runs programs on micrograd with the worker's code
 
 _OURS = Adapter(Value)
 
@@ -183,7 +185,7 @@ class Program:
 def apply_step(adapter: Any, step: Step, vals: Sequence[Any]) -> Any:
     """Apply one step through ``adapter`` to the values computed so far."""
     operands = [vals[i] for i in step.args]
-    method = getattr(adapter, step.op)
+    method = _worker.operation(adapter, step.op)
     return method(*operands, step.c) if step.c is not None else method(*operands)
 
 
@@ -209,11 +211,10 @@ def _forward(name: str) -> Any:
 
 def op_spec(name: str) -> OpSpec:
     """What the strategies need to know of an operation: its shape, float rule and domain."""
-    from ..testing.domains import DOMAINS
     from ..testing.strategies import OpSpec
 
     op = OPERATIONS[name]
-    return OpSpec(name, op.values, 1, op.has_const, _forward(name), DOMAINS[op.registry])
+    return OpSpec(name, op.values, 1, op.has_const, _forward(name), RECORDS[op.registry].domain)
 
 
 def programs(

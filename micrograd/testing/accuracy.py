@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from ..ops import OPS, Op
 from .compare import ulps
-from .domains import ANY, DOMAINS, Interval
+from .domains import ANY, Interval
 from .expr import Expr, Node
+from .opinfo import RECORDS
 from .oracles import ORACLES, Evaluation, micrograd_evaluation
 
 __all__ = ["ENGINES", "Accuracy", "measure", "table"]
@@ -59,7 +60,7 @@ def _draw(r: random.Random, intervals: tuple[Interval, ...]) -> float:
 def samples(op: Op, points: int, seed: int) -> list[Expr]:
     """Single-operator expressions covering ``points`` inputs (split across constants)."""
     r = random.Random(f"{seed}:{op.name}")
-    domain = DOMAINS[op.name]
+    domain = RECORDS[op.name].domain
     constants: Sequence[float | None] = [None]
     if op.has_const:
         drawn = [_draw(r, domain.constants or ANY) for _ in range(3)]

@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..engine import Value
-from .domains import DOMAINS, MARGIN
+from .domains import MARGIN
 from .expr import Expr
+from .opinfo import RECORDS
 from .tolerances import FD_ATOL, FD_MIN_STEP, FD_RTOL, FD_STEP
 
 __all__ = ["FiniteDifference", "check_expr", "check_grads", "grads_agree", "numerical_grad"]
@@ -133,7 +134,7 @@ def check_expr(
         vals = expr.values(point)
         for node in expr.nodes:
             operands = [vals[i] for i in node.args]
-            if not DOMAINS[node.op].clear(operands, node.c, MARGIN / 4.0):
+            if not RECORDS[node.op].domain.clear(operands, node.c, MARGIN / 4.0):
                 return False
         return True
 

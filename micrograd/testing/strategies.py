@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 
 from ..ops import OPS, Op
-from .domains import ANY, BOUND, DOMAINS, MARGIN, Domain, Interval
+from .domains import ANY, BOUND, MARGIN, Domain, Interval
 from .expr import Expr, Node
+from .opinfo import RECORDS
 
 __all__ = ["expressions"]
 
@@ -98,7 +99,7 @@ class OpSpec:
 
 
 def _registry_spec(op: Op) -> OpSpec:
-    return OpSpec(op.name, op.arity, op.groups, op.has_const, op.forward, DOMAINS[op.name])
+    return OpSpec(op.name, op.arity, op.groups, op.has_const, op.forward, RECORDS[op.name].domain)
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from micrograd import OPS, Value
-from micrograd.testing.domains import BOUND, DOMAINS, MARGIN
+from micrograd.testing.domains import BOUND, MARGIN
 from micrograd.testing.expr import _apply
+from micrograd.testing.opinfo import RECORDS
 from micrograd.testing.strategies import _constant, _floats, _registry_spec
-
-from .reference import DUAL, MATH
 
 
 class GraphMachine(RuleBasedStateMachine):
-    """Model: for every node, its operator, operands and constant, its value by ``MATH``, and the
-    gradient it should hold: the sum, over the backward calls since the last zero_grad, of
-    d(root)/d(node) computed by forward-mode dual numbers."""
+    """Model: for every node, its operator, operands and constant, its value by its record's
+    reference formula, and the gradient it should hold: the sum, over the backward calls since
+    the last zero_grad, of d(root)/d(node) computed by forward-mode dual numbers."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -47,7 +46,7 @@ class GraphMachine(RuleBasedStateMachine):
 
     @rule(name=st.sampled_from(list(OPS)), data=st.data())
     def join(self, name: str, data: st.DataObject) -> None:
-        op, domain = OPS[name], DOMAINS[name]
+        op, domain = OPS[name], RECORDS[name].domain
         c = data.draw(_constant(_registry_spec(op)), label="c") if op.has_const else None
         arity = op.arity if op.arity >= 0 else op.groups * data.draw(st.integers(1, 3))
         args = []
@@ -61,7 +60,7 @@ class GraphMachine(RuleBasedStateMachine):
                 x = data.draw(_floats(domain.fresh(slot, c)), label=f"fresh {slot}")
                 args[slot] = self._add(Value(x), None)
             operands = [self.data[i] for i in args]
-        want = MATH[name](*operands, *([c] if c is not None else []))
+        want = RECORDS[name].reference(operands, c)
         if not (math.isfinite(want) and abs(want) <= BOUND):
             return
         v = _apply(name, arity, c)(*[self.nodes[i] for i in args])
@@ -96,7 +95,7 @@ class GraphMachine(RuleBasedStateMachine):
             name, args, c = step
             if all(tangent[i] == 0.0 for i in args):
                 continue
-            partials = DUAL[name](*[self.data[i] for i in args], *([c] if c is not None else []))
+            partials = RECORDS[name].reference_partials([self.data[i] for i in args], c)
             tangent[k] = math.fsum(p * tangent[i] for p, i in zip(partials, args, strict=True))
         return tangent[root]
 

@@ -11,16 +11,16 @@ from hypothesis import strategies as st
 
 from micrograd.testing import Expr, expressions
 from micrograd.testing.compare import compare
+from micrograd.testing.opinfo import RECORDS, Case
 from micrograd.testing.oracles import Evaluation, Oracle, micrograd_evaluation
 from micrograd.testing.tolerances import SATURATING
 
 from ..unit.support import same
-from ..unit.test_ops_contract import EDGES, Case
+
+EDGES = [(name, case) for name, info in RECORDS.items() for case in info.edges]
 
 
-@pytest.mark.parametrize(
-    ("name", "case"), [(n, c) for n, cs in EDGES.items() for c in cs], ids=repr
-)
+@pytest.mark.parametrize(("name", "case"), EDGES, ids=repr)
 def test_contract_table_matches_torch(torch_oracle: Oracle, name: str, case: Case) -> None:
     from micrograd.testing.expr import Node
 

@@ -1,235 +1,34 @@
 """Each registry operator: value and gradient at ordinary points and at the numeric contract's
-edges.
+edges, as its record (``micrograd.testing.opinfo``) states them.
 
-Ordinary points are checked against hand derivations with the standard library's ``math``. The
-edge table is the numeric contract (README): IEEE-754 double results as PyTorch 2.13 float64
-produces them — the reference suite re-checks every row against torch itself.
+Ordinary points are hand derivations with the standard library's ``math``. The edges are the
+numeric contract (README): IEEE-754 double results as PyTorch 2.13 float64 produces them — the
+reference suite re-checks every edge against torch itself.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import pytest
 
 from micrograd import OPS, Op, Value
+from micrograd.testing.opinfo import RECORDS, Case, coverage
 
 from .support import apply, run, same, same_ignoring_zero_sign
 
 inf, nan = math.inf, math.nan
-ln2, ln10 = math.log(2.0), math.log(10.0)
-s = 1.0 / (1.0 + math.exp(-0.5))  # sigmoid(0.5)
 
 
-class Case(NamedTuple):
-    operands: tuple[float, ...]
-    c: float | None
-    value: float
-    grads: tuple[float, ...]
-
-
-# Hand-derived values and derivatives at ordinary points.
-ORDINARY: dict[str, list[Case]] = {
-    "add": [Case((1.5, -2.25), None, -0.75, (1.0, 1.0))],
-    "mul": [Case((1.5, -2.25), None, -3.375, (-2.25, 1.5))],
-    "div": [
-        Case((3.0, 4.0), None, 0.75, (0.25, -3.0 / 16.0)),
-        Case((-1.0, 3.0), None, -1 / 3, (1 / 3, 1 / 9)),
-    ],
-    "pow": [
-        Case((2.0, 3.0), None, 8.0, (12.0, 8.0 * ln2)),
-        Case((1.5, -0.5), None, 1.5**-0.5, (-0.5 * 1.5**-1.5, 1.5**-0.5 * math.log(1.5))),
-        Case((-2.0, 3.0), None, -8.0, (12.0, nan)),  # defined for the base, not the exponent
-    ],
-    "neg": [Case((2.5,), None, -2.5, (-1.0,))],
-    "add_const": [Case((2.5,), 1.25, 3.75, (1.0,))],
-    "mul_const": [Case((2.5,), -4.0, -10.0, (-4.0,))],
-    "div_const": [Case((3.0,), 4.0, 0.75, (0.25,))],
-    "rdiv_const": [Case((4.0,), 3.0, 0.75, (-3.0 / 16.0,))],
-    "pow_const": [
-        Case((3.0,), 2.0, 9.0, (6.0,)),
-        Case((2.0,), 0.5, math.sqrt(2.0), (0.5 / math.sqrt(2.0),)),
-        Case((-2.0,), 3.0, -8.0, (12.0,)),
-        Case((4.0,), -0.5, 0.5, (-1.0 / 16.0,)),
-        Case((2.0,), -1.0, 0.5, (-0.25,)),
-        Case((8.0,), 1.0 / 3.0, 2.0, (1.0 / 12.0,)),
-        Case((5.0,), 0.0, 1.0, (0.0,)),
-    ],
-    "rpow_const": [
-        Case((3.0,), 2.0, 8.0, (8.0 * ln2,)),
-        Case((0.5,), 10.0, math.sqrt(10.0), (math.sqrt(10.0) * ln10,)),
-    ],
-    "exp": [
-        Case((1.0,), None, math.e, (math.e,)),
-        Case((-2.0,), None, math.exp(-2), (math.exp(-2),)),
-    ],
-    "log": [Case((2.0,), None, ln2, (0.5,)), Case((0.1,), None, math.log(0.1), (10.0,))],
-    "tanh": [Case((0.5,), None, math.tanh(0.5), (1.0 - math.tanh(0.5) ** 2,))],
-    "sigmoid": [Case((0.5,), None, s, (s * (1.0 - s),))],
-    "relu": [Case((2.0,), None, 2.0, (1.0,)), Case((-2.0,), None, 0.0, (0.0,))],
-    "abs": [Case((-2.0,), None, 2.0, (-1.0,)), Case((3.0,), None, 3.0, (1.0,))],
-    # operands a_1..a_n, b_1..b_n
-    "dot": [
-        Case((2.0, -3.0), None, -6.0, (-3.0, 2.0)),
-        Case((1.5, -2.0, 0.5, 4.0), None, -7.25, (0.5, 4.0, 1.5, -2.0)),
-        Case(
-            (0.1, 0.2, 0.3, 3.0, 2.0, 1.0),
-            None,
-            math.fsum([0.1 * 3.0, 0.2 * 2.0, 0.3 * 1.0]),
-            (3.0, 2.0, 1.0, 0.1, 0.2, 0.3),
-        ),
-        # rounded once: left to right, 1e16 + 1.0 - 1e16 is 0.0
-        Case((1e16, 1.0, -1e16, 1.0, 1.0, 1.0), None, 1.0, (1.0, 1.0, 1.0, 1e16, 1.0, -1e16)),
-        # a partial sum overflows, the sum does not
-        Case(
-            (1e308, 1e308, -1e308, 1.0, 1.0, 1.0), None, 1e308, (1.0,) * 3 + (1e308, 1e308, -1e308)
-        ),
-    ],
-}
-
-# The numeric contract at special points: values compared exactly (sign of zero included),
-# gradients exactly (nan matches nan; the sign of a zero gradient is not part of the contract).
-EDGES: dict[str, list[Case]] = {
-    "add": [Case((inf, -inf), None, nan, (1.0, 1.0)), Case((1e308, 1e308), None, inf, (1.0, 1.0))],
-    "mul": [Case((inf, 0.0), None, nan, (0.0, inf)), Case((1e308, 10.0), None, inf, (10.0, 1e308))],
-    "div": [
-        Case((1.0, 0.0), None, inf, (inf, -inf)),
-        Case((0.0, 0.0), None, nan, (inf, nan)),
-        Case((-1.0, 0.0), None, -inf, (inf, inf)),
-        Case((1.0, -0.0), None, -inf, (-inf, -inf)),
-        Case((1.0, inf), None, 0.0, (0.0, 0.0)),
-        Case((inf, inf), None, nan, (0.0, nan)),
-    ],
-    "pow": [
-        Case((0.0, 0.0), None, 1.0, (0.0, 0.0)),
-        Case((0.0, 1.0), None, 0.0, (1.0, 0.0)),
-        Case((0.0, -1.0), None, inf, (-inf, -inf)),
-        Case((0.0, 0.5), None, 0.0, (inf, 0.0)),
-        Case((-8.0, 1.0 / 3.0), None, nan, (nan, nan)),
-        Case((-2.0, 2.0), None, 4.0, (-4.0, nan)),
-        Case((2.0, 0.0), None, 1.0, (0.0, ln2)),
-        Case((1.0, inf), None, 1.0, (inf, 0.0)),
-        Case((-1.0, inf), None, 1.0, (inf, nan)),
-        Case((inf, 0.0), None, 1.0, (0.0, inf)),
-        Case((nan, 0.0), None, 1.0, (0.0, nan)),
-        Case((1.0, nan), None, 1.0, (nan, 0.0)),
-        Case((2.0, -inf), None, 0.0, (nan, 0.0)),
-        Case((10.0, 400.0), None, inf, (inf, inf)),
-        Case((-10.0, 401.0), None, -inf, (inf, nan)),
-    ],
-    "neg": [
-        Case((inf,), None, -inf, (-1.0,)),
-        Case((nan,), None, nan, (-1.0,)),
-        Case((0.0,), None, -0.0, (-1.0,)),
-    ],
-    "add_const": [Case((inf,), -inf, nan, (1.0,)), Case((-0.0,), -0.0, -0.0, (1.0,))],
-    "mul_const": [Case((inf,), 0.0, nan, (0.0,)), Case((0.0,), inf, nan, (inf,))],
-    "div_const": [
-        Case((1.0,), 0.0, inf, (inf,)),
-        Case((0.0,), 0.0, nan, (inf,)),
-        Case((-1.0,), -0.0, inf, (-inf,)),
-        Case((inf,), inf, nan, (0.0,)),
-    ],
-    "rdiv_const": [
-        Case((0.0,), 1.0, inf, (-inf,)),
-        Case((0.0,), 0.0, nan, (nan,)),
-        Case((-0.0,), 1.0, -inf, (-inf,)),
-        Case((inf,), 1.0, 0.0, (0.0,)),
-    ],
-    "pow_const": [
-        Case((nan,), 0.0, 1.0, (0.0,)),
-        Case((0.0,), 0.0, 1.0, (0.0,)),
-        Case((-0.0,), 0.5, -0.0, (-inf,)),
-        Case((-inf,), 0.5, nan, (nan,)),
-        Case((-1.0,), 0.5, nan, (nan,)),
-        Case((-0.0,), -0.5, -inf, (-inf,)),
-        Case((-inf,), -0.5, nan, (0.0,)),
-        Case((0.0,), -1.0, inf, (-inf,)),
-        Case((-0.0,), -1.0, -inf, (-inf,)),
-        Case((-0.0,), -2.0, inf, (inf,)),
-        Case((-8.0,), 1.0 / 3.0, nan, (nan,)),
-        Case((-inf,), 1.0 / 3.0, inf, (0.0,)),
-        Case((-0.0,), 2.0, 0.0, (0.0,)),
-        Case((-inf,), 3.0, -inf, (inf,)),
-        Case((-inf,), 2.5, inf, (inf,)),
-        Case((0.0,), 2.5, 0.0, (0.0,)),
-        Case((1e200,), 2.0, inf, (2e200,)),
-    ],
-    "rpow_const": [
-        Case((0.0,), 0.0, 1.0, (0.0,)),
-        Case((-1.0,), 0.0, inf, (-inf,)),
-        Case((-inf,), 0.0, inf, (-inf,)),
-        Case((0.5,), -2.0, nan, (nan,)),
-        Case((1.0,), -2.0, -2.0, (nan,)),
-        Case((inf,), 1.0, 1.0, (0.0,)),
-        Case((-1.0,), inf, 0.0, (nan,)),
-        Case((inf,), 2.0, inf, (inf,)),
-        Case((-inf,), 0.5, inf, (-inf,)),
-        Case((2000.0,), 2.0, inf, (inf,)),
-    ],
-    "exp": [
-        Case((1000.0,), None, inf, (inf,)),
-        Case((-1000.0,), None, 0.0, (0.0,)),
-        Case((-inf,), None, 0.0, (0.0,)),
-        Case((nan,), None, nan, (nan,)),
-    ],
-    "log": [
-        Case((0.0,), None, -inf, (inf,)),
-        Case((-0.0,), None, -inf, (-inf,)),
-        Case((-1.0,), None, nan, (-1.0,)),
-        Case((inf,), None, inf, (0.0,)),
-        Case((-inf,), None, nan, (0.0,)),
-    ],
-    "tanh": [
-        Case((1000.0,), None, 1.0, (0.0,)),
-        Case((-inf,), None, -1.0, (0.0,)),
-        Case((nan,), None, nan, (nan,)),
-        Case((-0.0,), None, -0.0, (1.0,)),
-    ],
-    "sigmoid": [
-        Case((1000.0,), None, 1.0, (0.0,)),
-        Case((-1000.0,), None, 0.0, (0.0,)),
-        Case((inf,), None, 1.0, (0.0,)),
-        Case((-inf,), None, 0.0, (0.0,)),
-        Case((nan,), None, nan, (nan,)),
-    ],
-    "relu": [
-        Case((0.0,), None, 0.0, (0.0,)),
-        Case((-0.0,), None, -0.0, (0.0,)),
-        Case((nan,), None, nan, (1.0,)),
-        Case((-inf,), None, 0.0, (0.0,)),
-        Case((inf,), None, inf, (1.0,)),
-    ],
-    "abs": [
-        Case((0.0,), None, 0.0, (0.0,)),
-        Case((-0.0,), None, 0.0, (0.0,)),
-        Case((nan,), None, nan, (0.0,)),
-        Case((-inf,), None, inf, (-1.0,)),
-    ],
-    "dot": [
-        Case((inf, -inf, 1.0, 1.0), None, nan, (1.0, 1.0, inf, -inf)),
-        Case((inf, 0.0), None, nan, (0.0, inf)),
-        Case((inf, 1.0, 1.0, 1.0), None, inf, (1.0, 1.0, inf, 1.0)),
-        Case((nan, 1.0, 1.0, 1.0), None, nan, (1.0, 1.0, nan, 1.0)),
-        Case((-0.0, 1.0), None, 0.0, (1.0, -0.0)),
-        Case((-0.0, -0.0, 1.0, 1.0), None, 0.0, (1.0, 1.0, -0.0, -0.0)),
-        Case((1e308, 1e308, 1.0, 1.0), None, inf, (1.0, 1.0, 1e308, 1e308)),
-        Case((1e200, 1e200), None, inf, (1e200, 1e200)),
-        Case((5e-324, -1.0), None, -5e-324, (-1.0, 5e-324)),
-    ],
-}
-
-
-def _cases(table: dict[str, list[Case]]) -> list[tuple[str, Case]]:
-    return [(name, case) for name, cases in table.items() for case in cases]
+ORDINARY = [(name, case) for name, info in RECORDS.items() for case in info.ordinary]
+EDGES = [(name, case) for name, info in RECORDS.items() for case in info.edges]
 
 
 def _id(item: object) -> str:
     return repr(item)
 
 
-@pytest.mark.parametrize(("name", "case"), _cases(ORDINARY), ids=_id)
+@pytest.mark.parametrize(("name", "case"), ORDINARY, ids=_id)
 def test_ordinary_points(name: str, case: Case) -> None:
     value, grads = run(OPS[name], case.operands, case.c)
     assert math.isclose(value, case.value, rel_tol=2**-50), (name, case, value)
@@ -238,7 +37,7 @@ def test_ordinary_points(name: str, case: Case) -> None:
         assert ok, f"{name}{case.operands} c={case.c}: d/d operand {i} = {got!r}, want {want!r}"
 
 
-@pytest.mark.parametrize(("name", "case"), _cases(EDGES), ids=_id)
+@pytest.mark.parametrize(("name", "case"), EDGES, ids=_id)
 def test_numeric_contract_edges(name: str, case: Case) -> None:
     value, grads = run(OPS[name], case.operands, case.c)
     assert same(value, case.value), (
@@ -250,16 +49,9 @@ def test_numeric_contract_edges(name: str, case: Case) -> None:
         )
 
 
-@pytest.mark.parametrize("table", [ORDINARY, EDGES], ids=["ordinary", "edges"])
-def test_every_registry_operator_has_cases(table: dict[str, list[Case]]) -> None:
-    assert set(table) == set(OPS), "the tables must cover exactly the registry's operators"
-    for name, cases in table.items():
-        op = OPS[name]
-        assert cases, name
-        for case in cases:
-            assert op.accepts(len(case.operands)), (name, case)
-            assert len(case.operands) == len(case.grads), (name, case)
-            assert (case.c is not None) == op.has_const, (name, case)
+def test_every_registry_operator_has_a_complete_record() -> None:
+    assert coverage() == []
+    assert set(RECORDS) == set(OPS)
 
 
 @pytest.mark.parametrize("op", OPS.values(), ids=lambda op: op.name)

@@ -2,22 +2,25 @@
 
 Each oracle evaluates an expression's value and gradient at all of its points — in one batched
 call where the backend vectorises (PyTorch float64 autograd, JAX with x64), or exactly (SymPy's
-symbolic derivative evaluated with mpmath at high precision, then rounded once to double). Every
-oracle translates every registry operator; :func:`missing_translations` must stay empty.
+symbolic derivative evaluated with mpmath at high precision, then rounded once to double). Each
+operator's translation for each oracle is in its record (:mod:`micrograd.testing.opinfo`).
 
 Backends are imported on first use: ``import micrograd.testing.oracles`` needs none of them.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from ...ops import OPS
 from ..expr import Expr
+from ..opinfo import RECORDS, translation
 from ..tolerances import SATURATING
 
 __all__ = [
@@ -26,7 +29,7 @@ __all__ = [
     "Oracle",
     "OracleUnavailable",
     "micrograd_evaluation",
-    "missing_translations",
+    "translator",
 ]
 
 
@@ -53,7 +56,8 @@ class Oracle:
         install: How to install them.
         exact: Whether its results are the exact values rounded once (else: another float64
             implementation).
-        backend: The module implementing ``evaluate(expr) -> Evaluation`` and ``TRANSLATIONS``.
+        backend: The module implementing ``evaluate(expr) -> Evaluation``; it writes each
+            operator as the operator's record says (``OpInfo.torch``, ``.jax``, ``.sympy``).
         absolute: Operators whose derivative this backend computes with an absolute error of
             about eps (see ``tolerances.SATURATING``).
     """
@@ -81,11 +85,6 @@ class Oracle:
         """Value and gradient of ``expr`` at every one of its points."""
         evaluate: Callable[[Expr], Evaluation] = self._module().evaluate  # type: ignore[attr-defined]
         return evaluate(expr)
-
-    def translations(self) -> Mapping[str, object]:
-        """The backend's translation of each registry operator, by name."""
-        table: Mapping[str, object] = self._module().TRANSLATIONS  # type: ignore[attr-defined]
-        return table
 
 
 _EXTRA = 'pip install "micrograd-verified[oracles]"'
@@ -123,9 +122,18 @@ ORACLES: Mapping[str, Oracle] = MappingProxyType(
 )
 
 
-def missing_translations(oracle: Oracle) -> set[str]:
-    """Registry operators the oracle cannot translate (should be empty)."""
-    return set(OPS) - set(oracle.translations())
+def translator(field: str, namespace: dict[str, Any]) -> Callable[[str, int], Callable[..., Any]]:
+    """``get(op, n)``: the oracle's function for operator ``op`` on ``n`` operands, compiled from
+    the records' ``field`` (``"torch"``, ``"jax"``, ``"sympy"``) with the backend's ``namespace``.
+    It takes the operands, then ``c``."""
+
+    @functools.cache
+    def get(op: str, n: int) -> Callable[..., Any]:
+        source = translation(getattr(RECORDS[op], field), OPS[op], n)
+        fn: Callable[..., Any] = eval(source, dict(namespace))
+        return fn
+
+    return get
 
 
 def micrograd_evaluation(expr: Expr) -> Evaluation:

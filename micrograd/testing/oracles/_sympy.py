@@ -20,7 +20,7 @@ import mpmath
 import sympy
 
 from ..expr import Expr
-from . import Evaluation
+from . import Evaluation, translator
 
 DIGITS = 60
 MAX_DIGITS = 20_000
@@ -39,28 +39,7 @@ def _exact(c: float) -> S:
     return sympy.Rational(c)
 
 
-TRANSLATIONS: dict[str, Callable[..., S]] = {
-    "add": lambda a, b: a + b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b,
-    "neg": lambda x: -x,
-    "add_const": lambda x, c: x + _exact(c),
-    "mul_const": lambda x, c: x * _exact(c),
-    "div_const": lambda x, c: x / _exact(c),
-    "rdiv_const": lambda x, c: _exact(c) / x,
-    "pow_const": lambda x, c: x ** _exact(c),
-    "rpow_const": lambda x, c: _exact(c) ** x,
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "tanh": _Tanh,
-    "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
-    "relu": lambda x: sympy.Piecewise((x, x > 0), (0, True)),
-    "abs": sympy.Abs,
-    "dot": lambda *xs: sympy.Add(
-        *[a * b for a, b in zip(xs[: len(xs) // 2], xs[len(xs) // 2 :], strict=True)]
-    ),
-}
+_translate = translator("sympy", {"sympy": sympy, "Tanh": _Tanh})
 
 
 def symbolic(expr: Expr) -> tuple[list[S], S]:
@@ -73,8 +52,7 @@ def symbolic(expr: Expr) -> tuple[list[S], S]:
 
 
 def _call(op: str, operands: Sequence[S], c: float | None) -> S:
-    fn = TRANSLATIONS[op]
-    return fn(*operands, c) if c is not None else fn(*operands)
+    return _translate(op, len(operands))(*operands, None if c is None else _exact(c))
 
 
 @functools.lru_cache(maxsize=4096)

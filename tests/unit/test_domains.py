@@ -1,8 +1,8 @@
-"""Each registry operator's ``smooth`` rule: where it is defined, finite and differentiable.
+"""Each operator's domain (in its record): where it is defined, finite and differentiable.
 
-``Op.smooth`` is public registry data (tools draw smooth examples from it); these tables pin it
-at the boundary of each domain, where an off-by-one comparison (``>`` for ``>=``, ``0`` for
-``1``) would change the answer.
+``domain.smooth`` and ``domain.clear`` come from one ``distance`` to the nearest pole, kink or
+boundary; these tables pin them at the boundary of each domain, where an off-by-one comparison
+(``>`` for ``>=``, ``0`` for ``1``) would change the answer.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import math
 import pytest
 
 from micrograd import OPS
+from micrograd.testing.opinfo import RECORDS
 
 inf, nan = math.inf, math.nan
 
@@ -90,7 +91,30 @@ SMOOTH: list[tuple[str, tuple[float, ...], bool]] = [
 def test_smooth_at_the_edge_of_each_domain(
     name: str, args: tuple[float, ...], expected: bool
 ) -> None:
-    assert OPS[name].smooth(*args) is expected
+    op, domain = OPS[name], RECORDS[name].domain
+    operands, c = (args[:-1], args[-1]) if op.has_const else (args, None)
+    assert domain.smooth(operands, c) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "margin", "expected"),
+    [
+        ("log", (0.1,), 0.1, True),  # at the margin exactly: clear
+        ("log", (0.0999,), 0.1, False),
+        ("div", (5.0, -0.1), 0.1, True),
+        ("div", (5.0, 0.05), 0.1, False),
+        ("relu", (-0.1,), 0.1, True),
+        ("pow_const", (0.0, 2.0), 0.1, True),  # no pole: any margin
+        ("pow_const", (-0.05, -1.0), 0.1, False),
+        ("exp", (1e6,), 0.1, True),  # exp has no pole; tame() keeps it moderate
+    ],
+)
+def test_clear_of_a_margin(
+    name: str, args: tuple[float, ...], margin: float, expected: bool
+) -> None:
+    op, domain = OPS[name], RECORDS[name].domain
+    operands, c = (args[:-1], args[-1]) if op.has_const else (args, None)
+    assert domain.clear(operands, c, margin) is expected
 
 
 def test_every_operator_has_smooth_cases() -> None:
