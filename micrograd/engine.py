@@ -173,6 +173,14 @@ class Value:
         """``max(x, 0)``; the gradient at 0 is 0."""
         return _node(_RELU.forward(self.data), _RELU, (self,))
 
+    def sin(self) -> Value:
+        """Sine (radians); ``nan`` at ``±inf``."""
+        return _node(_SIN.forward(self.data), _SIN, (self,))
+
+    def cos(self) -> Value:
+        """Cosine (radians); ``nan`` at ``±inf``."""
+        return _node(_COS.forward(self.data), _COS, (self,))
+
     def sqrt(self) -> Value:
         """Square root, as ``self ** 0.5``."""
         return self**0.5
@@ -339,6 +347,8 @@ _TANH = _ops.TANH
 _SIGMOID = _ops.SIGMOID
 _RELU = _ops.RELU
 _ABS = _ops.ABS
+_SIN = _ops.SIN
+_COS = _ops.COS
 _DOT = _ops.DOT
 
 _new = object.__new__

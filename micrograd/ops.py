@@ -206,6 +206,14 @@ def _relu_vjp(node: Value, g: float) -> tuple[float, ...]:
     return (0.0 if node.data <= 0.0 else g,)
 
 
+def _sin_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (g * _cos_forward(node._prev[0].data),)
+
+
+def _cos_vjp(node: Value, g: float) -> tuple[float, ...]:
+    return (-g * _sin_forward(node._prev[0].data),)
+
+
 def _abs_vjp(node: Value, g: float) -> tuple[float, ...]:
     return (g * _math.sign(node._prev[0].data),)
 
@@ -231,6 +239,15 @@ def _rpow_forward(x: float, c: float) -> float:
 def _relu_forward(x: float) -> float:
     # -0.0 and nan pass through unchanged, as torch.relu
     return 0.0 if x < 0.0 else x
+
+
+def _sin_forward(x: float) -> float:
+    # math.sin(±inf) raises ValueError; IEEE (and torch.sin) give nan
+    return math.sin(x) if math.isfinite(x) else math.nan
+
+
+def _cos_forward(x: float) -> float:
+    return math.cos(x) if math.isfinite(x) else math.nan
 
 
 def _dot_forward(*operands: float) -> float:
@@ -325,6 +342,16 @@ ABS = Op(
     syntax="abs({0})", formula="abs(x)", derivatives=("sign(x)",),
     domain="all reals; kink at 0, where the gradient is 0",
 )  # fmt: skip
+SIN = Op(
+    "sin", 1, False, _sin_forward, _sin_vjp,
+    syntax="{0}.sin()", formula="sin(x)", derivatives=("cos(x)",),
+    domain="all reals; sin(±inf) is nan",
+)  # fmt: skip
+COS = Op(
+    "cos", 1, False, _cos_forward, _cos_vjp,
+    syntax="{0}.cos()", formula="cos(x)", derivatives=("-sin(x)",),
+    domain="all reals; cos(±inf) is nan",
+)  # fmt: skip
 
 DOT = Op(
     "dot", -1, False, _dot_forward, _dot_vjp,
@@ -341,7 +368,7 @@ OPS: Mapping[str, Op] = MappingProxyType(
         for op in (
             ADD, MUL, DIV, POW, NEG,
             ADD_CONST, MUL_CONST, DIV_CONST, RDIV_CONST, POW_CONST, RPOW_CONST,
-            EXP, LOG, TANH, SIGMOID, RELU, ABS, DOT,
+            EXP, LOG, TANH, SIGMOID, RELU, ABS, SIN, COS, DOT,
         )
     }
 )  # fmt: skip

@@ -498,6 +498,48 @@ _RECORDS: Final = (
         kit=(("abs", "abs({0})"),),
     ),
     OpInfo(
+        "sin",
+        Domain(),
+        math.sin,
+        lambda x: (math.cos(x),),
+        ordinary=(
+            Case((1.0,), None, math.sin(1.0), (math.cos(1.0),)),
+            Case((-2.5,), None, math.sin(-2.5), (math.cos(-2.5),)),
+        ),
+        edges=(
+            Case((inf,), None, nan, (nan,)),
+            Case((-inf,), None, nan, (nan,)),
+            Case((nan,), None, nan, (nan,)),
+            Case((-0.0,), None, -0.0, (1.0,)),
+            Case((1e300,), None, math.sin(1e300), (math.cos(1e300),)),
+        ),
+        torch="torch.sin({0})",
+        jax="jnp.sin({0})",
+        sympy="sympy.sin({0})",
+        kit=(("sin", "{0}.sin()"),),
+    ),
+    OpInfo(
+        "cos",
+        Domain(),
+        math.cos,
+        lambda x: (-math.sin(x),),
+        ordinary=(
+            Case((1.0,), None, math.cos(1.0), (-math.sin(1.0),)),
+            Case((-2.5,), None, math.cos(-2.5), (-math.sin(-2.5),)),
+        ),
+        edges=(
+            Case((inf,), None, nan, (nan,)),
+            Case((-inf,), None, nan, (nan,)),
+            Case((nan,), None, nan, (nan,)),
+            Case((-0.0,), None, 1.0, (0.0,)),
+            Case((1e300,), None, math.cos(1e300), (-math.sin(1e300),)),
+        ),
+        torch="torch.cos({0})",
+        jax="jnp.cos({0})",
+        sympy="sympy.cos({0})",
+        kit=(("cos", "{0}.cos()"),),
+    ),
+    OpInfo(
         "dot",
         Domain(),
         lambda *xs: math.fsum(
@@ -561,14 +603,14 @@ def coverage(records: Mapping[str, OpInfo] = RECORDS) -> list[str]:
                 ("partials (reference derivatives)", info.partials is not None),
                 ("ordinary cases", bool(info.ordinary)),
                 ("edges (the numeric contract at special points)", bool(info.edges)),
-                ("a torch translation", bool(info.torch)),
-                ("a jax translation", bool(info.jax)),
-                ("a sympy translation", bool(info.sympy)),
+                ("torch (its PyTorch translation)", bool(info.torch)),
+                ("jax (its JAX translation)", bool(info.jax)),
+                ("sympy (its SymPy translation)", bool(info.sympy)),
             )
             if not present
         ]
         if missing:
-            problems.append(f"operator {name!r}: its record has no {', no '.join(missing)}")
+            problems.append(f"operator {name!r}: its record lacks {'; '.join(missing)}")
         for case in (*info.ordinary, *info.edges):
             if not op.accepts(len(case.operands)) or len(case.grads) != len(case.operands):
                 problems.append(f"operator {name!r}: case {case} has the wrong number of operands")

@@ -38,6 +38,7 @@ CATALOGUE = {
     ),
     "catalogue.py:WrongTanh": Case(frozenset({"tanh"}), says="d/dx0 is"),
     "catalogue.py:WrongSigmoid": Case(frozenset({"sigmoid"}), says="d/dx0 is"),
+    "catalogue.py:WrongCos": Case(frozenset({"cos"}), says="d/dx0 is"),
     "catalogue.py:RecursiveBackward": Case(frozenset({"shared"}), says="d/dx0 is"),
     "catalogue.py:ReluGradOneAtZero": Case(frozenset({"relu"}), says="d/dx0 is 1.0, expected 0.0"),
     "catalogue.py:SwappedRsub": Case(frozenset({"rsub"}), says="the value is"),

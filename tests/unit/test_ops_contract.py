@@ -8,6 +8,7 @@ reference suite re-checks every edge against torch itself.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -52,6 +53,17 @@ def test_numeric_contract_edges(name: str, case: Case) -> None:
 def test_every_registry_operator_has_a_complete_record() -> None:
     assert coverage() == []
     assert set(RECORDS) == set(OPS)
+
+
+def test_the_coverage_check_names_the_operator_and_the_missing_piece() -> None:
+    records = dict(RECORDS)
+    records["sin"] = dataclasses.replace(records["sin"], edges=(), jax="")
+    del records["cos"]
+    assert coverage(records) == [
+        "operator 'sin': its record lacks edges (the numeric contract at special points); "
+        "jax (its JAX translation)",
+        "operator 'cos' has no record in micrograd/testing/opinfo.py",
+    ]
 
 
 @pytest.mark.parametrize("op", OPS.values(), ids=lambda op: op.name)

@@ -217,3 +217,25 @@ class ComplexLog(Value):
 
         out._backward = _backward
         return out
+
+
+class WrongCos(Value):
+    """sin and cos added the way a learner adds them; cos' written as ``sin`` (the sign lost)."""
+
+    def sin(self):
+        out = type(self)(math.sin(self.data), (self,), "sin")
+
+        def _backward():
+            self.grad += math.cos(self.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def cos(self):
+        out = type(self)(math.cos(self.data), (self,), "cos")
+
+        def _backward():
+            self.grad += math.sin(self.data) * out.grad
+
+        out._backward = _backward
+        return out
