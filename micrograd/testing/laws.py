@@ -97,28 +97,43 @@ def reuse(expr: Expr, k: int = 3) -> str | None:
     )
 
 
-def sum_rule(expr: Expr, u: int | None = None, v: int | None = None) -> str | None:
-    """d(f_u + f_v) = d f_u + d f_v, for values ``u`` and ``v`` (default: output, first node)."""
+def _combined(
+    expr: Expr,
+    u: int | None,
+    v: int | None,
+    op: str,
+    rule: Callable[[float, float, float, float], tuple[float, float]],
+    what: str,
+) -> str | None:
+    """``op`` applied to values ``u`` and ``v`` (default: output and first node), against
+    ``rule(f_u, g_u, f_v, g_v) -> (value, gradient)`` applied to their separate gradients."""
     u = expr.output if u is None else u
     v = expr.n_inputs if v is None else v
     point = expr.points[0]
     fu, gu = _grads_of(expr, point, u)
     fv, gv = _grads_of(expr, point, v)
-    composite = with_node(expr, Node("add", (u, v)))
-    grads = [a + b for a, b in zip(gu, gv, strict=True)]
-    return _judge(composite, fu + fv, grads, "gradient of a sum != sum of gradients")
+    value = rule(fu, 0.0, fv, 0.0)[0]
+    grads = [rule(fu, a, fv, b)[1] for a, b in zip(gu, gv, strict=True)]
+    return _judge(with_node(expr, Node(op, (u, v))), value, grads, what)
+
+
+def sum_rule(expr: Expr, u: int | None = None, v: int | None = None) -> str | None:
+    """d(f_u + f_v) = d f_u + d f_v, for values ``u`` and ``v`` (default: output, first node)."""
+    return _combined(
+        expr, u, v, "add", lambda fu, a, fv, b: (fu + fv, a + b), "gradient of a sum != sum"
+    )
 
 
 def product_rule(expr: Expr, u: int | None = None, v: int | None = None) -> str | None:
     """d(f_u * f_v) = f_v d f_u + f_u d f_v (default: output and first node)."""
-    u = expr.output if u is None else u
-    v = expr.n_inputs if v is None else v
-    point = expr.points[0]
-    fu, gu = _grads_of(expr, point, u)
-    fv, gv = _grads_of(expr, point, v)
-    composite = with_node(expr, Node("mul", (u, v)))
-    grads = [a * fv + fu * b for a, b in zip(gu, gv, strict=True)]
-    return _judge(composite, fu * fv, grads, "gradient of a product != product rule")
+    return _combined(
+        expr,
+        u,
+        v,
+        "mul",
+        lambda fu, a, fv, b: (fu * fv, a * fv + fu * b),
+        "gradient of a product != product rule",
+    )
 
 
 def backward_twice(expr: Expr) -> str | None:
