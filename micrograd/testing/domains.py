@@ -7,7 +7,7 @@ Each operator's :class:`Domain` (in its record, :data:`micrograd.testing.opinfo.
   under a non-integer power); ``inf`` where there is none, 0 or less at or beyond one. The
   operator is *smooth* where it is positive, and *clear* of a margin where it is at least that;
 - ``tame(operands, c)``: the operands keep the result and its derivatives moderate (``exp`` of at
-  most ``EXP_MAX``, exponents of at most ``R``);
+  most ``EXP_MAX``, exponents of at most ``R``, ``sin`` and ``cos`` of at most ``TRIG_MAX``);
 - ``fresh(i, c)``: intervals from which a new input for operand ``i`` can be drawn so that both
   hold by construction — the strategies generate valid inputs instead of filtering;
 - ``constants``: intervals (and ``favoured`` values) for the number argument ``c``;
@@ -29,6 +29,7 @@ __all__ = [
     "EXP_MAX",
     "MARGIN",
     "POSITIVE",
+    "TRIG_MAX",
     "Domain",
     "Interval",
     "R",
@@ -46,6 +47,10 @@ MARGIN: Final = 0.1
 BOUND: Final = 1e4
 #: Largest argument of ``exp``.
 EXP_MAX: Final = 8.0
+#: Largest argument magnitude of ``sin`` and ``cos``: one period on each side of 0. Beyond it a
+#: composed argument (``sin(2 * 4 ** x)`` at ``x = 3.25`` has slope 250 in ``x``) oscillates
+#: faster than the finite differences' step can follow.
+TRIG_MAX: Final = 2.0 * math.pi
 
 ANY: Final[tuple[Interval, ...]] = ((-R, R),)
 POSITIVE: Final[tuple[Interval, ...]] = ((MARGIN, R),)

@@ -38,6 +38,7 @@ from .domains import (
     AWAY_FROM_ZERO,
     EXP_MAX,
     POSITIVE,
+    TRIG_MAX,
     Domain,
     R,
     away_from_zero,
@@ -117,6 +118,16 @@ def _sigmoid(x: float) -> float:
 
 def _tanh_slope(x: float) -> float:
     return 4.0 * math.exp(-2.0 * abs(x)) if abs(x) > 20.0 else 1.0 / math.cosh(x) ** 2
+
+
+def _c_nonzero(v: Sequence[float], c: float | None) -> float:
+    assert c is not None
+    return abs(c)
+
+
+def _c_positive(v: Sequence[float], c: float | None) -> float:
+    assert c is not None
+    return c
 
 
 def _pow_const_distance(v: Sequence[float], c: float | None) -> float:
@@ -271,9 +282,7 @@ _RECORDS: Final = (
     ),
     OpInfo(
         "div_const",
-        Domain(
-            distance=lambda v, c: abs(c or 0.0), constants=AWAY_FROM_ZERO, favoured=(2.0, -1.0, 0.5)
-        ),
+        Domain(distance=_c_nonzero, constants=AWAY_FROM_ZERO, favoured=(2.0, -1.0, 0.5)),
         lambda x, c: x / c,
         lambda x, c: (1.0 / c,),
         ordinary=(Case((3.0,), 4.0, 0.75, (0.25,)),),
@@ -357,7 +366,7 @@ _RECORDS: Final = (
     OpInfo(
         "rpow_const",
         Domain(
-            distance=lambda v, c: c or 0.0,
+            distance=_c_positive,
             tame=lambda v, c: abs(v[0]) <= R,
             constants=POSITIVE,
             favoured=(2.0, 0.5, 1.0, 3.0),
@@ -499,7 +508,7 @@ _RECORDS: Final = (
     ),
     OpInfo(
         "sin",
-        Domain(),
+        Domain(tame=lambda v, c: abs(v[0]) <= TRIG_MAX),
         math.sin,
         lambda x: (math.cos(x),),
         ordinary=(
@@ -520,7 +529,7 @@ _RECORDS: Final = (
     ),
     OpInfo(
         "cos",
-        Domain(),
+        Domain(tame=lambda v, c: abs(v[0]) <= TRIG_MAX),
         math.cos,
         lambda x: (-math.sin(x),),
         ordinary=(
