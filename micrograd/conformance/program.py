@@ -10,6 +10,7 @@ a :class:`Program` is a straight-line program of such operations, the kit's coun
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -73,11 +74,8 @@ def wire_table() -> dict[str, list[Any]]:
 
 def _called_method(syntax: str) -> str | None:
     """``sin`` for ``{0}.sin()``; ``None`` for any other syntax."""
-    head, dot, tail = syntax.partition(".")
-    name = tail.removesuffix("()")
-    if head == "{0}" and dot and tail.endswith("()") and name.isidentifier():
-        return name
-    return None
+    call = re.fullmatch(r"\{0\}\.([A-Za-z_]\w*)\(\)", syntax)
+    return call.group(1) if call else None
 
 
 _worker.OPERATIONS.update(wire_table())  # the kit runs programs on micrograd with the worker's code
