@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from . import MLP, OPS, Value
+from . import MLP, OPS, Value, _interrupt
 
 __all__ = ["main", "operator_table"]
 
@@ -51,7 +52,29 @@ def _demo() -> int:
     return 0
 
 
+#: Exit status after Ctrl-C (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED = 130
+#: Exit status when the reader of the output has gone (``| head``): 128 + SIGPIPE.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; Ctrl-C stops it with status 130, a closed pipe with 141, quietly."""
+    try:
+        with _interrupt.interruptible():
+            return _main(argv)
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        print("\ninterrupted: no verdict", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # nothing more can reach the reader; keep the interpreter's final flush from failing too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["verify"]:
         from .verify import main as verify

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TextIO
 
+from . import _interrupt
 from .ops import OPS
 
 __all__ = [
@@ -167,6 +168,7 @@ def _run_cell(cell: Cell, strategy: Any, check: Callable[[Any], None], cfg: Repo
     )
     @given(expr=strategy)
     def prop(expr: Any) -> None:
+        _interrupt.check()
         cell.examples += 1
         check(expr)
 

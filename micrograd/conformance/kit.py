@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
+from .. import _interrupt
 from ..engine import Value
 from ..ops import OPS
 from ..testing.compare import _within
@@ -188,6 +189,7 @@ class _Run:
 
     def check(self, row: Row, program: Program, *, twice: bool = False) -> None:
         """Compare the engine with micrograd on ``program``; raise _Mismatch if they disagree."""
+        _interrupt.check()
         expected = [
             _worker.run_program(_OURS, program.wire(), p, twice=twice) for p in program.points
         ]

@@ -75,6 +75,9 @@ class EngineProcess:
             env=env,
             text=True,
             encoding="utf-8",
+            # a Ctrl-C in the terminal is for the kit, which then stops the engine: in the
+            # engine's process group it would kill the engine first and look like its crash
+            start_new_session=True,
         )
         self._replies = queue.Queue()
         assert self._proc.stdout is not None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from micrograd import OPS
@@ -127,3 +129,50 @@ def test_bad_arguments_exit_2() -> None:
         result = _run(*args)
         assert result.returncode == EXIT_USAGE, args
         assert "nope" in result.stderr or "tensorflow" in result.stderr or "huge" in result.stderr
+
+
+def _verify_process(*args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    # as from a terminal: SIGINT has Python's default handler (a background job's runner may
+    # have set it to be ignored, which the child would inherit)
+    code = (
+        "import runpy, signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "sys.argv = ['micrograd', *sys.argv[1:]]\n"
+        "runpy.run_module('micrograd', run_name='__main__')"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "verify", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def test_ctrl_c_stops_the_run_at_once_without_a_traceback() -> None:
+    proc = _verify_process("--profile", "thorough")
+    assert proc.stdout is not None
+    header = proc.stdout.readline()  # the seed comes first, then the run starts
+    assert "seed" in header
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    # 130 from our handler; a signal death (-2) shows as 130 in a shell too
+    assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
+    assert "interrupted: no verdict" in err
+    assert "Traceback" not in err
+    assert "VERIFIED" not in out
+    assert "FAILED" not in out
+
+
+def test_a_reader_that_leaves_early_ends_the_run_quietly() -> None:
+    with _verify_process("--profile", "quick", "--ops", "add", "--oracles", "fd") as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        proc.stdout.readline()
+        proc.stdout.close()  # as `| head -1` does
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err
