@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..engine import Value
 from .expr import Expr
+from .opinfo import RECORDS
 from .oracles import Evaluation
 from .tolerances import EPS, ORACLE_ULPS
 
@@ -20,7 +21,9 @@ def error_scales(
     """Rounding-error scales at ``point`` (see ``tolerances.py``): one for the value, one per input
     gradient, in units of eps per operation.
 
-    The value's is first-order error propagation: ``sum_k |v_k| * A_k``, with ``A_k`` the sum over
+    The value's is first-order error propagation: ``sum_k r_k * A_k``, with ``r_k`` the size of
+    node k's own rounding (``|v_k|``; for ``dot``, whose products are rounded before their sum,
+    ``|v_k| + sum |a_i b_i|``: its record's ``rounding``) and ``A_k`` the sum over
     paths from node k to the output of the products of absolute local derivatives (micrograd's
     own, from the registry; an operator in ``absolute`` counts as ``|p| + 1``). A gradient's is
     ``A_i`` plus, measured rather than estimated, how far the gradient moves when each node's
@@ -43,14 +46,20 @@ def error_scales(
         local.insert(0, partials)
         for j, p in zip(expr.nodes[k - n_in].args, partials, strict=True):
             reach[j] += (p + extra) * reach[k]
-    value_scale = math.fsum(abs(vals[k].data) * reach[k] for k in range(n_in, len(vals)))
+    # each node's own rounding error (|v_k| for one rounding of its result; more for dot)
+    own = [0.0] * len(vals)
+    for k in range(n_in, len(vals)):
+        step = expr.nodes[k - n_in]
+        operands = [vals[i].data for i in step.args]
+        own[k] = RECORDS[step.op].rounding_size(operands, step.c, vals[k].data)
+    value_scale = math.fsum(own[k] * reach[k] for k in range(n_in, len(vals)))
 
     # forward error bound of every node, in units of eps (running error analysis)
     bound = [0.0] * len(vals)
     for k in range(n_in, len(vals)):
         args = expr.nodes[k - n_in].args
         inherited = math.fsum(p * bound[j] for p, j in zip(local[k - n_in], args, strict=True))
-        bound[k] = abs(vals[k].data) + inherited
+        bound[k] = own[k] + inherited
 
     base = _gradients(vals, leaves)
     shift = [0.0] * n_in

@@ -74,6 +74,11 @@ class OpInfo:
     jax: str = ""
     sympy: str = ""
     kit: tuple[tuple[str, str], ...] = ()
+    #: The size of the operator's own rounding error, in units of eps, from the operands, ``c``
+    #: and the result: ``None`` for one rounding of the result (``|value|``).
+    rounding: Callable[[Sequence[float], float | None, float], float] | None = field(
+        default=None, repr=False
+    )
 
     @property
     def op(self) -> Op:
@@ -84,6 +89,10 @@ class OpInfo:
         """The independent reference value."""
         assert self.value is not None  # coverage() checks every record has one
         return self.value(*operands, *([] if c is None else [c]))
+
+    def rounding_size(self, operands: Sequence[float], c: float | None, value: float) -> float:
+        """The size of this operator's own rounding error at ``operands``, in units of eps."""
+        return abs(value) if self.rounding is None else self.rounding(operands, c, value)
 
     def reference_partials(self, operands: Sequence[float], c: float | None) -> tuple[float, ...]:
         """The independent reference derivatives, one per operand."""
@@ -128,6 +137,15 @@ def _c_nonzero(v: Sequence[float], c: float | None) -> float:
 def _c_positive(v: Sequence[float], c: float | None) -> float:
     assert c is not None
     return c
+
+
+def _dot_rounding(operands: Sequence[float], c: float | None, value: float) -> float:
+    # each product is rounded, then their sum once: sum |a_i b_i| (1 + d_i) (1 + d). Where the
+    # sum cancels (|value| << sum |a_i b_i|), the products' roundings dominate.
+    n = len(operands) // 2
+    return abs(value) + math.fsum(
+        abs(a * b) for a, b in zip(operands[:n], operands[n:], strict=True)
+    )
 
 
 def _pow_const_distance(v: Sequence[float], c: float | None) -> float:
@@ -590,6 +608,7 @@ _RECORDS: Final = (
         jax="(jnp.stack({0}) * jnp.stack({1})).sum(0)",
         sympy="sympy.Add(*[a * b for a, b in zip({0}, {1}, strict=True)])",
         kit=(),  # Value.dot is micrograd's own API, not part of the karpathy surface
+        rounding=_dot_rounding,
     ),
 )
 

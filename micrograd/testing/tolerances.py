@@ -37,9 +37,12 @@ FD_ATOL: Final = 1e-9
 # Two float64 engines computing the same expression differ by rounding. Its first-order size is
 # computed from the expression at the point (``micrograd.testing.compare.error_scales``):
 #
-# * for the value, ``sum over nodes k of |v_k| * A_k``, where ``A_k`` is the sum over paths from
+# * for the value, ``sum over nodes k of r_k * A_k``, where ``A_k`` is the sum over paths from
 #   node k to the output of the product of absolute partial derivatives: each node's rounding
-#   error (relative, a few ulps) reaches the output through those paths;
+#   error (a few ulps of r_k) reaches the output through those paths. ``r_k`` is ``|v_k|`` for
+#   an operator that rounds its result once, and ``|v_k| + sum |a_i b_i|`` for ``dot``, whose
+#   products are rounded before their sum (the record's ``rounding``): a dot product that
+#   cancels has the rounding error of its terms, not of its result;
 # * for the gradient with respect to input i, ``A_i + S_i``: the gradient is a sum of path
 #   products of partial derivatives, each computed to a few ulps (``A_i``); and the partials are
 #   computed from rounded values, so they move with those values' errors (tanh'(x) changes by

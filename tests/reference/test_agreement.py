@@ -49,3 +49,12 @@ def test_per_operator(oracle: Oracle, op: str, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_mixed_trees_and_dags(oracle: Oracle, data: st.DataObject) -> None:
     _check(oracle, data, max_nodes=8, max_inputs=4)
+
+
+def test_a_dot_product_that_cancels_is_judged_by_its_terms_rounding() -> None:
+    # `micrograd verify --seed 2952744160`: Value.dot([x1, x1, x1], [x1, x0, x0]) is -0.0092
+    # from terms of about 0.6 each rounded on its own: ours and the exact value differ by
+    # 8.3e-17, under an ulp of the terms but not of the result
+    expr = Expr(2, (Node("dot", (1, 1, 1, 1, 0, 0)),), ((0.5588340524150253, -1.109375),))
+    sympy = require(ORACLES["sympy"])
+    assert not compare(expr, micrograd_evaluation(expr), sympy.evaluate(expr))
