@@ -23,8 +23,8 @@ from micrograd.verify import ORACLE_NAMES, PROFILES, run
 
 def _one(seed: int, profile: str, oracles: tuple[str, ...]) -> tuple[int, bool, float, str]:
     report = run(profile=profile, seed=seed, oracles=oracles)
-    failed = [c for c in [*report.cells, *report.laws] if not c.passed]
-    text = "\n".join(f"  {c.row} / {c.oracle}: {c.counterexample}" for c in failed)
+    failed = [c for c in report.cells if c.failed(strict=False)]
+    text = "\n".join(f"  {c.label} / {c.against or 'law'}: {c.counterexample}" for c in failed)
     return seed, report.passed, report.seconds, text
 
 

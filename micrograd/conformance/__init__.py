@@ -11,9 +11,10 @@ From a test suite (pytest or any other)::
     def test_engine_conforms():
         assert_conforms("mypackage.engine")
 
-An engine whose API differs from karpathy/micrograd's gets an :class:`Adapter` subclass.
-Needs the ``testing`` extra (Hypothesis); the oracles' values are shown next to failures when
-they are installed.
+An engine whose API differs from karpathy/micrograd's gets an :class:`Adapter` subclass. The
+checks are those of ``micrograd verify`` (:mod:`micrograd.verify`), run on the engine in a child
+process. Needs the ``testing`` extra (Hypothesis); the oracles' values are shown next to
+failures when they are installed.
 """
 
 from __future__ import annotations
@@ -21,29 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .adapter import Adapter
-from .kit import KIT_ATOL, KIT_ULPS, PROFILES, Report, Row, check_engine, format_report
-from .program import OPERATIONS, Operation, Program, Step
+from ..verify import Report, check_engine, format_report
+from ..verify.adapter import Adapter
 
-#: The names of the operations the kit checks, in report order (the keys of ``OPERATIONS``).
-OPERATION_NAMES: tuple[str, ...] = tuple(OPERATIONS)
-
-__all__ = [
-    "KIT_ATOL",
-    "KIT_ULPS",
-    "OPERATIONS",
-    "OPERATION_NAMES",
-    "PROFILES",
-    "Adapter",
-    "Operation",
-    "Program",
-    "Report",
-    "Row",
-    "Step",
-    "assert_conforms",
-    "check_engine",
-    "format_report",
-]
+__all__ = ["Adapter", "Report", "assert_conforms", "check_engine", "format_report"]
 
 
 def assert_conforms(

@@ -12,7 +12,7 @@ from .opinfo import RECORDS
 from .oracles import Evaluation
 from .tolerances import EPS, ORACLE_ULPS
 
-__all__ = ["Disagreement", "compare", "error_scales", "ulps"]
+__all__ = ["Disagreement", "compare", "error_scales", "ulps", "within"]
 
 
 def error_scales(
@@ -31,6 +31,7 @@ def error_scales(
     rounded values carry that error even where they are 0, as ``ln(t)`` at a ``t`` that rounded
     to 1.
     """
+    expr = expr.lower()
     leaves = [Value(x) for x in point]
     vals = expr.build_values(leaves)
     n_in = expr.n_inputs
@@ -99,16 +100,14 @@ class Disagreement:
     """One quantity on which two evaluations differ by more than the policy allows."""
 
     point: tuple[float, ...]
-    what: str  # "value" or "d/dx<i>"
+    what: str  # "the value" or "d/dx<i>"
     ours: float
     theirs: float
     tolerance: float
 
     def __str__(self) -> str:
-        return (
-            f"{self.what} at {list(self.point)}: ours {self.ours!r}, theirs {self.theirs!r} "
-            f"(difference {abs(self.ours - self.theirs):.3g} > tolerance {self.tolerance:.3g})"
-        )
+        tolerance = f"tolerance {self.tolerance:.2g}"
+        return f"{self.what} is {self.ours!r}, expected {self.theirs!r} ({tolerance})"
 
 
 def compare(
@@ -118,29 +117,32 @@ def compare(
     *,
     ulps: float = ORACLE_ULPS,
     absolute: frozenset[str] = frozenset(),
+    atol: float = 0.0,
 ) -> list[Disagreement]:
-    """Every value and gradient where the two evaluations of ``expr`` disagree.
+    """Every value and gradient where the two evaluations of ``expr`` disagree: by more than
+    ``ulps`` per operation of the rounding-error scale, plus ``atol``.
 
     ``absolute`` names operators whose derivative the other engine computes with an absolute
     rather than a relative error (``SATURATING`` for PyTorch and JAX).
     """
-    n_ops = len(expr.nodes)
+    n_ops = len(expr.lower().nodes)
     out = []
     for p, point in enumerate(expr.points):
         value_scale, grad_scales = error_scales(expr, point, absolute=absolute)
         budget = ulps * EPS * n_ops
-        checks = [("value", ours.values[p], theirs.values[p], budget * value_scale)]
+        checks = [("the value", ours.values[p], theirs.values[p], budget * value_scale + atol)]
         checks += [
-            (f"d/dx{i}", ours.grads[p][i], theirs.grads[p][i], budget * grad_scales[i])
+            (f"d/dx{i}", ours.grads[p][i], theirs.grads[p][i], budget * grad_scales[i] + atol)
             for i in range(expr.n_inputs)
         ]
         for what, a, b, tol in checks:
-            if not _within(a, b, tol):
+            if not within(a, b, tol):
                 out.append(Disagreement(point, what, a, b, tol))
     return out
 
 
-def _within(a: float, b: float, tol: float) -> bool:
+def within(a: float, b: float, tol: float) -> bool:
+    """``|a - b| <= tol``, nan only matching nan and an infinity only itself."""
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     if math.isinf(a) or math.isinf(b):

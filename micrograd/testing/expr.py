@@ -1,24 +1,30 @@
 """Expressions as plain data, evaluable by micrograd and by any other backend.
 
-An :class:`Expr` is a straight-line program over the operator registry: ``n_inputs`` input
-variables, then a list of :class:`Node`, each applying one registry operator to earlier values
-(inputs or nodes, by index). Sharing an index builds a DAG (``x*x``, ``(a+b)*(a+b)``); the last
+An :class:`Expr` is a straight-line program: ``n_inputs`` input variables, then a list of
+:class:`Node`, each applying one operation (a registry operator, or another Python spelling of
+one such as ``a - b``: :data:`~micrograd.testing.opinfo.OPERATIONS`) to earlier values (inputs
+or nodes, by index). Sharing an index builds a DAG (``x*x``, ``(a+b)*(a+b)``); the last
 node is the output. An ``Expr`` also carries the input points at which it is meant to be
 evaluated — drawn so that every operator sits inside its domain there.
 
 Being plain data, the same object can be evaluated with micrograd (:meth:`Expr.value_and_grad`),
-with plain floats (:meth:`Expr.evaluate`), translated for PyTorch, JAX or SymPy, and printed as a
-short runnable Python snippet (:meth:`Expr.snippet`).
+with plain floats (:meth:`Expr.evaluate`), by another engine (:meth:`Expr.wire`, through the
+conformance kit's adapter), translated for PyTorch, JAX or SymPy (:meth:`Expr.lower` writes
+spellings as the registry operators micrograd builds them from), and printed as a short
+runnable Python snippet (:meth:`Expr.snippet`).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..engine import Value
-from ..ops import OPS, Op, float_literal
+from ..ops import float_literal
+from .domains import BOUND, MARGIN
+from .opinfo import OPERATIONS, Operation
 
 __all__ = ["Const", "Expr", "Node"]
 
@@ -28,16 +34,15 @@ Const = float | None
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """One operator application: ``OPS[op]`` applied to the values at ``args`` (and ``c``)."""
+    """One operation: ``OPERATIONS[op]`` applied to the values at ``args`` (and ``c``)."""
 
     op: str
     args: tuple[int, ...]
     c: Const = None
 
     @property
-    def spec(self) -> Op:
-        """The registry entry."""
-        return OPS[self.op]
+    def operation(self) -> Operation:
+        return OPERATIONS[self.op]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +65,10 @@ class Expr:
         if not self.nodes:
             raise ValueError("an expression needs at least one node")
         for k, node in enumerate(self.nodes):
-            op = OPS.get(node.op)
+            op = OPERATIONS.get(node.op)
             if op is None:
-                raise ValueError(f"node {k}: unknown operator {node.op!r}")
-            if not node.args or not _accepts(op, len(node.args)):
+                raise ValueError(f"node {k}: unknown operation {node.op!r}")
+            if not node.args or not op.accepts(len(node.args)):
                 raise ValueError(f"node {k}: {op.name} takes {op.arity} operands, got {node.args}")
             if any(not 0 <= i < self.n_inputs + k for i in node.args):
                 raise ValueError(f"node {k}: operands {node.args} must refer to earlier values")
@@ -152,9 +157,52 @@ class Expr:
         vals = [float(x) for x in point]
         for node in self.nodes:
             operands = [vals[i] for i in node.args]
-            op = OPS[node.op]
-            vals.append(op.forward(*operands, node.c) if op.has_const else op.forward(*operands))
+            op = OPERATIONS[node.op]
+            vals.append(op.forward(*operands, *(() if node.c is None else (node.c,))))
         return vals
+
+    def inside(self, point: Sequence[float]) -> bool:
+        """Whether every node at ``point`` is inside its domain as random examples keep it (clear
+        of poles and kinks, tame, its value finite and within ``BOUND``)."""
+        vals = self.values(point)
+        for k, node in enumerate(self.nodes):
+            operands = [vals[i] for i in node.args]
+            domain = OPERATIONS[node.op].domain
+            if not (domain.clear(operands, node.c, MARGIN) and domain.tame(operands, node.c)):
+                return False
+            v = vals[self.n_inputs + k]
+            if not (math.isfinite(v) and abs(v) <= BOUND):
+                return False
+        return True
+
+    def at_kink(self) -> bool:
+        """Whether a node is applied exactly at one of its kinks (``relu`` or ``abs`` at 0) at
+        one of the points, where conventions for the gradient differ between engines."""
+        for point in self.points:
+            vals = self.values(point)
+            for node in self.nodes:
+                kinks = OPERATIONS[node.op].domain.kinks
+                if any(vals[i] in kinks for i in node.args):
+                    return True
+        return False
+
+    def lower(self) -> Expr:
+        """The same function over registry operators only, as micrograd builds it (``a - b`` is
+        ``a + (-b)``): what the oracles and the error analysis read."""
+        if all(OPERATIONS[node.op].primitive for node in self.nodes):
+            return self
+        leaves = [Value(x) for x in (self.points[0] if self.points else [1.0] * self.n_inputs)]
+        return Expr.trace(self.build(leaves), leaves, self.points)
+
+    def wire(self) -> dict[str, Any]:
+        """The program as JSON-ready data for another engine's process: adapter method names."""
+        steps = []
+        for node in self.nodes:
+            method = OPERATIONS[node.op].method
+            if method is None:
+                raise ValueError(f"{node.op} is micrograd's own API: other engines lack it")
+            steps.append([method, list(node.args), node.c])
+        return {"n_inputs": self.n_inputs, "steps": steps}
 
     def evaluate(self, point: Sequence[float]) -> float:
         """The output at ``point`` with plain floats (no graph is built)."""
@@ -170,7 +218,8 @@ class Expr:
             raise ValueError(f"expected {self.n_inputs} inputs, got {len(inputs)}")
         vals: list[Value] = list(inputs)
         for node in self.nodes:
-            vals.append(_apply(node.op, len(node.args), node.c)(*[vals[i] for i in node.args]))
+            apply = OPERATIONS[node.op].apply(len(node.args), node.c)
+            vals.append(apply(*[vals[i] for i in node.args]))
         return vals
 
     def value_and_grad(self, point: Sequence[float]) -> tuple[float, tuple[float, ...]]:
@@ -190,10 +239,21 @@ class Expr:
             code.append(_render(node, [_wrap(code[i]) for i in node.args]))
         return code[-1]
 
-    def snippet(self, point: Sequence[float] | None = None) -> str:
-        """A runnable Python snippet that builds this expression at ``point`` and prints results.
+    def snippet(
+        self,
+        point: Sequence[float] | None = None,
+        *,
+        header: Sequence[str] = ("from micrograd import Value",),
+        adapter: str | None = None,
+        twice: bool = False,
+    ) -> str:
+        """A runnable Python snippet that builds this expression at ``point`` and prints the
+        output's value and the inputs' gradients.
 
         Nodes used more than once get a name (``t3 = ...``); the others are written inline.
+        ``header`` makes ``Value`` (or the adapter) available; with ``adapter``, every step is a
+        call of that adapter object's methods (``A.mul(x0, x1)``); ``twice`` calls
+        ``backward()`` two times.
         """
         if point is None:
             if not self.points:
@@ -201,54 +261,47 @@ class Expr:
             point = self.points[0]
         uses = self.uses()
         code = [f"x{i}" for i in range(self.n_inputs)]
-        lines = ["from micrograd import Value", ""]
-        lines += [f"x{i} = Value({float_literal(float(x))})" for i, x in enumerate(point)]
+        make = "Value" if adapter is None else f"{adapter}.value"
+        lines = [*header, ""]
+        lines += [f"x{i} = {make}({_literal(x)})" for i, x in enumerate(point)]
         for k, node in enumerate(self.nodes):
             index = self.n_inputs + k
-            text = _render(node, [code[i] for i in node.args])
+            operands = [code[i] for i in node.args]
+            if adapter is None:
+                text = OPERATIONS[node.op].source(*operands, c=node.c)
+            else:
+                method = self.wire()["steps"][k][0]
+                extra = [] if node.c is None else [_literal(node.c)]
+                text = f"{adapter}.{method}({', '.join(operands + extra)})"
             if index == self.output:
                 lines.append(f"out = {text}")
             elif uses[index] > 1:
                 lines.append(f"t{index} = {text}")
                 code.append(f"t{index}")
             else:
-                code.append(_wrap(text))
-        grads = ", ".join(f"x{i}.grad" for i in range(self.n_inputs))
-        lines += ["out.backward()", f"print(out.data, {grads})"]
+                code.append(_wrap(text) if adapter is None else text)
+        xs = [f"x{i}" for i in range(self.n_inputs)]
+        if adapter is None:
+            lines += ["out.backward()"] * (1 + twice)
+            lines.append(f"print(out.data, [{', '.join(x + '.grad' for x in xs)}])")
+        else:
+            lines += [f"{adapter}.backward(out)"] * (1 + twice)
+            grads = ", ".join(f"{adapter}.grad({x})" for x in xs)
+            lines.append(f"print({adapter}.data(out), [{grads}])")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.source()
 
 
-def _accepts(op: Op, n: int) -> bool:
-    return n == op.arity if op.arity >= 0 else op.accepts(n)
+def _literal(x: float) -> str:
+    text = float_literal(float(x))
+    return text[1:-1] if text.startswith("(") else text
 
 
 def _render(node: Node, operands: Sequence[str]) -> str:
-    return OPS[node.op].source(*operands, c=node.c)
+    return OPERATIONS[node.op].source(*operands, c=node.c)
 
 
 def _wrap(code: str) -> str:
     return code if code.isidentifier() else f"({code})"
-
-
-def _apply(op_name: str, n: int, c: Const) -> Callable[..., Value]:
-    """A function applying ``op_name`` to ``n`` values through its public Python syntax."""
-    names = [f"x{i}" for i in range(n)]
-    return _compile(
-        f"lambda {', '.join(names)}: {_render(Node(op_name, tuple(range(n)), c), names)}"
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _compile(src: str) -> Callable[..., Value]:
-    # keyed by the source, not the constant: -0.0 == 0.0 and nan != nan would confuse the cache
-    fn: Callable[..., Value] = eval(src, {"Value": Value, "micrograd": _micrograd()})
-    return fn
-
-
-def _micrograd() -> object:
-    import micrograd
-
-    return micrograd

@@ -7,12 +7,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..engine import Value
+from .compare import Disagreement
 from .domains import MARGIN
 from .expr import Expr
-from .opinfo import RECORDS
+from .opinfo import OPERATIONS
+from .oracles import Evaluation
 from .tolerances import FD_ATOL, FD_MIN_STEP, FD_RTOL, FD_STEP
 
-__all__ = ["FiniteDifference", "check_expr", "check_grads", "grads_agree", "numerical_grad"]
+__all__ = [
+    "FiniteDifference",
+    "check_expr",
+    "check_grads",
+    "fd_compare",
+    "fd_evaluation",
+    "grads_agree",
+    "numerical_grad",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,20 +139,59 @@ def check_expr(
     """
     if not expr.points:
         raise ValueError("the expression has no points to check at")
+    for point in expr.points:
+        value, analytic = expr.value_and_grad(point)
+        numeric = numerical_grad(expr.evaluate, point, step=step, safe=_safe(expr))
+        snippet = expr.snippet(point)
+        _assert_agree(f"of {expr.source()}", point, value, analytic, numeric, rtol, atol, snippet)
+
+
+def _safe(expr: Expr) -> Callable[[Sequence[float]], bool]:
+    """Whether every node is clear of its kinks and domain boundaries by a quarter of the
+    margin the strategies keep: where finite-difference steps may go."""
 
     def safe(point: Sequence[float]) -> bool:
         vals = expr.values(point)
         for node in expr.nodes:
             operands = [vals[i] for i in node.args]
-            if not RECORDS[node.op].domain.clear(operands, node.c, MARGIN / 4.0):
+            if not OPERATIONS[node.op].domain.clear(operands, node.c, MARGIN / 4.0):
                 return False
         return True
 
+    return safe
+
+
+def fd_evaluation(expr: Expr, *, step: float = FD_STEP) -> Evaluation | None:
+    """Values (plain floats) and finite-difference gradients of ``expr`` at its points; ``None``
+    where finite differences do not apply (a point on a kink or a domain boundary)."""
+    values, grads = [], []
     for point in expr.points:
-        value, analytic = expr.value_and_grad(point)
-        numeric = numerical_grad(expr.evaluate, point, step=step, safe=safe)
-        snippet = expr.snippet(point)
-        _assert_agree(f"of {expr.source()}", point, value, analytic, numeric, rtol, atol, snippet)
+        try:
+            estimates = numerical_grad(expr.evaluate, point, step=step, safe=_safe(expr))
+        except ValueError:
+            return None
+        values.append(expr.evaluate(point))
+        grads.append(tuple(e.value for e in estimates))
+    return Evaluation(tuple(values), tuple(grads))
+
+
+def fd_compare(
+    expr: Expr,
+    ours: Evaluation,
+    theirs: Evaluation,
+    *,
+    rtol: float = FD_RTOL,
+    atol: float = FD_ATOL,
+) -> list[Disagreement]:
+    """Every gradient of ``ours`` that disagrees with the finite differences ``theirs``."""
+    out = []
+    for p, point in enumerate(expr.points):
+        for i, (a, n) in enumerate(zip(ours.grads[p], theirs.grads[p], strict=True)):
+            scale = max(1.0, abs(ours.values[p])) / max(1.0, abs(point[i]))
+            if not grads_agree(a, n, scale=scale, rtol=rtol, atol=atol):
+                tolerance = atol * scale + rtol * max(abs(a), abs(n))
+                out.append(Disagreement(point, f"d/dx{i}", a, n, tolerance))
+    return out
 
 
 def _assert_agree(

@@ -16,9 +16,14 @@
   ``{0}``, ``{1}`` (operands; for ``dot``, operand lists) and ``{c}``, evaluated with the
   backend's names (``torch``; ``jnp`` and ``jax``; ``sympy``, ``Tanh``). The exact oracle gets
   ``c`` as the exact rational of its double.
-- ``kit``: how the conformance kit spells it in Python syntax, as ``(method, syntax)`` pairs:
-  ``c - a`` is ``rsub``, an ``add_const`` spelling, because the kit checks what an engine
-  implements (``__rsub__``), not micrograd's primitives.
+- ``method``: the :class:`~micrograd.conformance.Adapter` method through which other engines
+  are driven (default: the operator's name; ``""`` for an operator outside the API other
+  engines are checked on), and ``spellings``: the other ways Python writes it (``a - b`` and
+  ``c - a`` are ``add`` and ``add_const`` written otherwise), which an engine implements as
+  operations of their own (``__sub__``, ``__rsub__``), so they are checked as such.
+
+:data:`OPERATIONS` lists every operator and every spelling: the operations expressions are made
+of, and the rows of the verification report.
 
 Every suite iterates these records. :func:`coverage` runs at import and names any operator
 whose record is missing a piece; ``docs/adding-an-operator.md`` says how to add one.
@@ -26,13 +31,15 @@ whose record is missing a piece; ``docs/adding-an-operator.md`` says how to add 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
-from ..ops import OPS, Op
+from ..engine import Value
+from ..ops import OPS, Op, float_literal
 from .domains import (
     ANY,
     AWAY_FROM_ZERO,
@@ -45,7 +52,18 @@ from .domains import (
     positive,
 )
 
-__all__ = ["RECORDS", "Case", "OpInfo", "RecordError", "coverage", "translation"]
+__all__ = [
+    "ALIASES",
+    "OPERATIONS",
+    "RECORDS",
+    "Case",
+    "OpInfo",
+    "Operation",
+    "RecordError",
+    "Spelling",
+    "coverage",
+    "translation",
+]
 
 inf, nan = math.inf, math.nan
 
@@ -61,6 +79,16 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
+class Spelling:
+    """Another way Python writes an operator: ``syntax`` over ``{0}``, ``{1}`` and ``{c}``, and the
+    adapter ``method`` (default: ``name``)."""
+
+    name: str
+    syntax: str
+    method: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class OpInfo:
     """What checking one registry operator needs; see the module docstring."""
 
@@ -73,7 +101,8 @@ class OpInfo:
     torch: str = ""
     jax: str = ""
     sympy: str = ""
-    kit: tuple[tuple[str, str], ...] = ()
+    method: str | None = None
+    spellings: tuple[Spelling, ...] = ()
     #: The size of the operator's own rounding error, in units of eps, from the operands, ``c``
     #: and the result: ``None`` for one rounding of the result (``|value|``).
     rounding: Callable[[Sequence[float], float | None, float], float] | None = field(
@@ -178,7 +207,7 @@ _RECORDS: Final = (
         torch="{0} + {1}",
         jax="jnp.add({0}, {1})",
         sympy="{0} + {1}",
-        kit=(("add", "{0} + {1}"), ("sub", "{0} - {1}")),
+        spellings=(Spelling("sub", "{0} - {1}"),),
     ),
     OpInfo(
         "mul",
@@ -193,7 +222,6 @@ _RECORDS: Final = (
         torch="{0} * {1}",
         jax="jnp.multiply({0}, {1})",
         sympy="{0} * {1}",
-        kit=(("mul", "{0} * {1}"),),
     ),
     OpInfo(
         "div",
@@ -215,7 +243,7 @@ _RECORDS: Final = (
         torch="{0} / {1}",
         jax="jnp.divide({0}, {1})",
         sympy="{0} / {1}",
-        kit=(("truediv", "{0} / {1}"),),
+        method="truediv",
     ),
     OpInfo(
         "pow",
@@ -251,7 +279,6 @@ _RECORDS: Final = (
         torch="{0} ** {1}",
         jax="jnp.power({0}, {1})",
         sympy="{0} ** {1}",
-        kit=(("pow", "{0} ** {1}"),),
     ),
     OpInfo(
         "neg",
@@ -267,7 +294,6 @@ _RECORDS: Final = (
         torch="-{0}",
         jax="jnp.negative({0})",
         sympy="-{0}",
-        kit=(("neg", "-{0}"),),
     ),
     OpInfo(
         "add_const",
@@ -279,11 +305,11 @@ _RECORDS: Final = (
         torch="{0} + {c}",
         jax="{0} + {c}",
         sympy="{0} + {c}",
-        kit=(
-            ("add_number", "{0} + {c}"),
-            ("sub_number", "{0} - {c}"),
-            ("radd", "{c} + {0}"),
-            ("rsub", "{c} - {0}"),
+        method="add_number",
+        spellings=(
+            Spelling("sub_const", "{0} - {c}", "sub_number"),
+            Spelling("radd_const", "{c} + {0}", "radd"),
+            Spelling("rsub_const", "{c} - {0}", "rsub"),
         ),
     ),
     OpInfo(
@@ -296,7 +322,8 @@ _RECORDS: Final = (
         torch="{0} * {c}",
         jax="{0} * {c}",
         sympy="{0} * {c}",
-        kit=(("mul_number", "{0} * {c}"), ("rmul", "{c} * {0}")),
+        method="mul_number",
+        spellings=(Spelling("rmul_const", "{c} * {0}", "rmul"),),
     ),
     OpInfo(
         "div_const",
@@ -313,7 +340,7 @@ _RECORDS: Final = (
         torch="{0} / {c}",
         jax="{0} / {c}",
         sympy="{0} / {c}",
-        kit=(("truediv_number", "{0} / {c}"),),
+        method="truediv_number",
     ),
     OpInfo(
         "rdiv_const",
@@ -335,7 +362,7 @@ _RECORDS: Final = (
         torch="{c} / {0}",
         jax="{c} / {0}",
         sympy="{c} / {0}",
-        kit=(("rtruediv", "{c} / {0}"),),
+        method="rtruediv",
     ),
     OpInfo(
         "pow_const",
@@ -379,7 +406,7 @@ _RECORDS: Final = (
         # JAX differentiates x ** 0.0 at x = 0 as 0 * 0 ** -1 = nan; the derivative is 0
         jax="jnp.ones_like({0}) if {c} == 0.0 else {0} ** {c}",
         sympy="{0} ** {c}",
-        kit=(("pow_number", "{0} ** {c}"),),
+        method="pow_number",
     ),
     OpInfo(
         "rpow_const",
@@ -410,7 +437,7 @@ _RECORDS: Final = (
         torch="{c} ** {0}",
         jax="{c} ** {0}",
         sympy="{c} ** {0}",
-        kit=(("rpow", "{c} ** {0}"),),
+        method="rpow",
     ),
     OpInfo(
         "exp",
@@ -430,7 +457,6 @@ _RECORDS: Final = (
         torch="torch.exp({0})",
         jax="jnp.exp({0})",
         sympy="sympy.exp({0})",
-        kit=(("exp", "{0}.exp()"),),
     ),
     OpInfo(
         "log",
@@ -451,7 +477,6 @@ _RECORDS: Final = (
         torch="torch.log({0})",
         jax="jnp.log({0})",
         sympy="sympy.log({0})",
-        kit=(("log", "{0}.log()"),),
     ),
     OpInfo(
         "tanh",
@@ -469,7 +494,6 @@ _RECORDS: Final = (
         jax="jnp.tanh({0})",
         # 1 / cosh(x)**2 as its derivative: SymPy's 1 - tanh(x)**2 cancels (see _sympy.py)
         sympy="Tanh({0})",
-        kit=(("tanh", "{0}.tanh()"),),
     ),
     OpInfo(
         "sigmoid",
@@ -487,7 +511,6 @@ _RECORDS: Final = (
         torch="torch.sigmoid({0})",
         jax="jax.nn.sigmoid({0})",
         sympy="1 / (1 + sympy.exp(-{0}))",
-        kit=(("sigmoid", "{0}.sigmoid()"),),
     ),
     OpInfo(
         "relu",
@@ -505,7 +528,6 @@ _RECORDS: Final = (
         torch="torch.relu({0})",
         jax="jax.nn.relu({0})",
         sympy="sympy.Piecewise(({0}, {0} > 0), (0, True))",
-        kit=(("relu", "{0}.relu()"),),
     ),
     OpInfo(
         "abs",
@@ -522,7 +544,6 @@ _RECORDS: Final = (
         torch="torch.abs({0})",
         jax="jnp.abs({0})",
         sympy="sympy.Abs({0})",
-        kit=(("abs", "abs({0})"),),
     ),
     OpInfo(
         "sin",
@@ -543,7 +564,6 @@ _RECORDS: Final = (
         torch="torch.sin({0})",
         jax="jnp.sin({0})",
         sympy="sympy.sin({0})",
-        kit=(("sin", "{0}.sin()"),),
     ),
     OpInfo(
         "cos",
@@ -564,7 +584,6 @@ _RECORDS: Final = (
         torch="torch.cos({0})",
         jax="jnp.cos({0})",
         sympy="sympy.cos({0})",
-        kit=(("cos", "{0}.cos()"),),
     ),
     OpInfo(
         "dot",
@@ -607,7 +626,7 @@ _RECORDS: Final = (
         torch="(torch.stack({0}) * torch.stack({1})).sum(0)",
         jax="(jnp.stack({0}) * jnp.stack({1})).sum(0)",
         sympy="sympy.Add(*[a * b for a, b in zip({0}, {1}, strict=True)])",
-        kit=(),  # Value.dot is micrograd's own API, not part of the karpathy surface
+        method="",  # Value.dot is micrograd's own API, not part of the karpathy surface
         rounding=_dot_rounding,
     ),
 )
@@ -645,24 +664,123 @@ def coverage(records: Mapping[str, OpInfo] = RECORDS) -> list[str]:
             if (case.c is not None) != op.has_const:
                 need = "needs" if op.has_const else "takes no"
                 problems.append(f"operator {name!r}: case {case} {need} c")
-        for method, syntax in info.kit:
-            uses_c = "{c}" in syntax
-            if uses_c != op.has_const or ("{1}" in syntax) != (op.arity == 2):
+        for spelling in info.spellings:
+            if ("{c}" in spelling.syntax) != op.has_const or ("{1}" in spelling.syntax) != (
+                op.arity == 2
+            ):
                 problems.append(
-                    f"operator {name!r}: kit spelling {method} = {syntax!r} does not take "
-                    f"{op.arity} operand(s){' and c' if op.has_const else ''}"
+                    f"operator {name!r}: spelling {spelling.name} = {spelling.syntax!r} does not "
+                    f"take {op.arity} operand(s){' and c' if op.has_const else ''}"
                 )
     problems += [
         f"record {name!r} names no registry operator" for name in records if name not in OPS
     ]
-    methods = [m for info in records.values() for m, _ in info.kit]
+    names = [n for info in records.values() for n in (info.name, *(s.name for s in info.spellings))]
+    methods = [m for info in records.values() for m in _methods(info)]
     problems += [
-        f"kit method {m!r} is spelled twice"
-        for m in sorted({m for m in methods if methods.count(m) > 1})
+        f"{what} {n!r} is used twice"
+        for what, used in (("operation name", names), ("adapter method", methods))
+        for n in sorted({n for n in used if used.count(n) > 1})
     ]
     return problems
+
+
+def _methods(info: OpInfo) -> list[str]:
+    own = info.name if info.method is None else info.method
+    return [m for m in (own, *(s.method or s.name for s in info.spellings)) if m]
 
 
 _problems = coverage()
 if _problems:
     raise RecordError("the operator records are incomplete:\n  " + "\n  ".join(_problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation expressions are made of: a registry operator written its own way, or one of
+    its other spellings (``a - b``). Operands keep to the operator's domain."""
+
+    name: str
+    syntax: str
+    info: OpInfo = field(repr=False)
+    #: The adapter method other engines are driven through; ``None`` for micrograd's own API.
+    method: str | None
+
+    @property
+    def primitive(self) -> bool:
+        """Whether this is the registry operator itself (one node in micrograd's graph)."""
+        return self.name == self.info.name
+
+    @property
+    def op(self) -> Op:
+        return self.info.op
+
+    @property
+    def arity(self) -> int:
+        """Operands; ``-1`` for a variadic operator (``dot``), drawn in ``groups`` groups."""
+        return self.op.arity if self.primitive else 2 if "{1}" in self.syntax else 1
+
+    @property
+    def groups(self) -> int:
+        return self.op.groups if self.primitive else 1
+
+    @property
+    def has_const(self) -> bool:
+        return self.op.has_const
+
+    @property
+    def domain(self) -> Domain:
+        return self.info.domain
+
+    @property
+    def label(self) -> str:
+        """The syntax over ``a``, ``b`` and ``c``, as reports show it."""
+        return self.syntax.format("a", "b", c="c")
+
+    def accepts(self, n: int) -> bool:
+        return self.op.accepts(n) if self.primitive else n == self.arity
+
+    def source(self, *operands: str, c: float | None = None) -> str:
+        """Python source applying this operation to ``operands`` (names or parenthesised code)."""
+        if self.primitive:
+            return self.op.source(*operands, c=c)
+        return self.syntax.format(*operands, c="" if c is None else float_literal(c))
+
+    def forward(self, *args: float) -> float:
+        """The value from the operands' floats (then ``c``): the registry rule, or micrograd."""
+        if self.primitive:
+            return self.op.forward(*args)
+        n = self.arity
+        c = args[n] if self.has_const else None
+        result: float = self.apply(n, c)(*[Value(a) for a in args[:n]]).data
+        return result
+
+    def apply(self, n: int, c: float | None) -> Callable[..., Value]:
+        """A function applying this operation to ``n`` Values through its Python syntax."""
+        names = [f"x{i}" for i in range(n)]
+        return _compile(f"lambda {', '.join(names)}: {self.source(*names, c=c)}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(src: str) -> Callable[..., Value]:
+    # keyed by the source, not the constant: -0.0 == 0.0 and nan != nan would confuse the cache
+    fn: Callable[..., Value] = eval(src, {"Value": Value})
+    return fn
+
+
+def _operations(info: OpInfo) -> list[Operation]:
+    method = info.name if info.method is None else info.method or None
+    own = Operation(info.name, info.op.syntax, info, method)
+    others = [Operation(s.name, s.syntax, info, s.method or s.name) for s in info.spellings]
+    return [own, *others]
+
+
+#: Every operation, by name: each registry operator, followed by its other spellings. Read-only.
+OPERATIONS: Mapping[str, Operation] = MappingProxyType(
+    {o.name: o for info in RECORDS.values() for o in _operations(info)}
+)
+#: Adapter method names that differ from their operation's name (``truediv`` is ``div``): older
+#: names of the kit's rows, accepted wherever an operation is named.
+ALIASES: Mapping[str, str] = MappingProxyType(
+    {o.method: o.name for o in OPERATIONS.values() if o.method and o.method != o.name}
+)

@@ -1,4 +1,4 @@
-"""Hypothesis strategies that draw random expressions over the operator registry.
+"""Hypothesis strategies that draw random expressions over the operations of the registry.
 
 Requires the ``testing`` extra (``pip install "micrograd-verified[testing]"``).
 """
@@ -6,23 +6,23 @@ Requires the ``testing`` extra (``pip install "micrograd-verified[testing]"``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
 from ..ops import OPS, Op
-from .domains import ANY, BOUND, MARGIN, Domain, Interval
+from .domains import ANY, BOUND, MARGIN, Interval
 from .expr import Expr, Node
-from .opinfo import RECORDS
+from .opinfo import ALIASES, OPERATIONS, Operation
 
-__all__ = ["expressions"]
+__all__ = ["constants", "expressions", "floats_within"]
 
 
 def expressions(
     *,
-    ops: Iterable[str | Op] | None = None,
-    require: str | Op | None = None,
+    ops: Iterable[str | Op | Operation] | None = None,
+    require: str | Op | Operation | None = None,
     max_inputs: int = 3,
     max_nodes: int = 6,
     max_depth: int | None = None,
@@ -33,8 +33,9 @@ def expressions(
     """Random expressions (trees and DAGs) over the operator registry, with evaluation points.
 
     Args:
-        ops: Operators to draw from (names or :class:`~micrograd.Op`); default: all of them.
-        require: An operator every drawn expression uses at least once.
+        ops: Operations to draw from (names of :data:`~micrograd.testing.opinfo.OPERATIONS`,
+            registry operators or operations); default: every registry operator.
+        require: An operation every drawn expression uses at least once.
         max_inputs: Most input variables drawn up front (1 or more). An operator whose operands
             would fall outside its domain gets fresh inputs drawn inside it instead, so an
             expression may have a few more.
@@ -58,7 +59,7 @@ def expressions(
     Examples shrink towards fewer nodes, fewer inputs, earlier operators of ``ops``, operands
     that are the most recent value, and simple numbers.
     """
-    allowed = _resolve(ops, "ops") if ops is not None else list(OPS.values())
+    allowed = _resolve(ops, "ops") if ops is not None else [OPERATIONS[n] for n in OPS]
     required = _resolve([require], "require")[0] if require is not None else None
     for name, n in (("max_inputs", max_inputs), ("max_nodes", max_nodes), ("points", points)):
         _check_count(name, n)
@@ -66,12 +67,9 @@ def expressions(
         _check_count("max_depth", max_depth)
     if not allowed:
         raise ValueError("ops must name at least one operator")
-    specs = {op.name: _registry_spec(op) for op in allowed}
-    if required is not None:
-        specs.setdefault(required.name, _registry_spec(required))
     cfg = _Config(
-        tuple(specs[op.name] for op in allowed),
-        specs[required.name] if required is not None else None,
+        tuple(allowed),
+        required,
         max_inputs,
         max_nodes,
         max_depth,
@@ -83,29 +81,9 @@ def expressions(
 
 
 @dataclass(frozen=True)
-class OpSpec:
-    """What drawing needs to know of an operation: a registry operator, or another spelling of
-    one (the conformance kit draws programs over Python syntax such as ``c - a``).
-    """
-
-    name: str
-    arity: int  # operands; -1 for a variadic operator drawn in ``groups`` equal groups
-    groups: int
-    has_const: bool
-    # Kept out of the repr, which Hypothesis may hash (derandomised runs): functions print
-    # with their addresses, which differ from run to run.
-    forward: Callable[..., float] = field(repr=False)  # floats: operands, then c if has_const
-    domain: Domain = field(repr=False)
-
-
-def _registry_spec(op: Op) -> OpSpec:
-    return OpSpec(op.name, op.arity, op.groups, op.has_const, op.forward, RECORDS[op.name].domain)
-
-
-@dataclass(frozen=True)
 class _Config:
-    ops: tuple[OpSpec, ...]
-    require: OpSpec | None
+    ops: tuple[Operation, ...]
+    require: Operation | None
     max_inputs: int
     max_nodes: int
     max_depth: int | None
@@ -130,21 +108,22 @@ def _check_count(name: str, n: object) -> None:
         raise ValueError(f"{name} must be an int of at least 1, got {n!r}")
 
 
-def _resolve(ops: Iterable[str | Op], what: str) -> list[Op]:
+def _resolve(ops: Iterable[str | Op | Operation], what: str) -> list[Operation]:
     out = []
     for op in ops:
-        if isinstance(op, Op) and op in OPS.values():
+        if isinstance(op, Operation) and OPERATIONS.get(op.name) == op:
             out.append(op)
-        elif isinstance(op, str) and op in OPS:
-            out.append(OPS[op])
+        elif isinstance(op, Op) and OPS.get(op.name) is op:
+            out.append(OPERATIONS[op.name])
+        elif isinstance(op, str) and ALIASES.get(op, op) in OPERATIONS:
+            out.append(OPERATIONS[ALIASES.get(op, op)])
         else:
-            raise ValueError(
-                f"{what}: {op!r} is not an operator of the registry ({', '.join(OPS)})"
-            )
+            raise ValueError(f"{what}: {op!r} is not an operation ({', '.join(OPERATIONS)})")
     return out
 
 
-def _floats(intervals: tuple[Interval, ...]) -> st.SearchStrategy[float]:
+def floats_within(intervals: tuple[Interval, ...]) -> st.SearchStrategy[float]:
+    """Finite, normal floats from the union of ``intervals``."""
     parts = [
         st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
         for lo, hi in intervals
@@ -155,13 +134,14 @@ def _floats(intervals: tuple[Interval, ...]) -> st.SearchStrategy[float]:
 # First inputs shrink towards 1.0, inside every operator's domain, so that minimal counterexamples
 # keep their structure; the second branch still draws 0, -0.0 and tiny magnitudes.
 _INPUTS: st.SearchStrategy[float] = st.one_of(
-    _floats(ANY).map(lambda u: 1.0 - u / 4.0 * 3.0), _floats(ANY)
+    floats_within(ANY).map(lambda u: 1.0 - u / 4.0 * 3.0), floats_within(ANY)
 )
 
 
-def _constant(op: OpSpec) -> st.SearchStrategy[float]:
+def constants(op: Operation) -> st.SearchStrategy[float]:
+    """Number arguments ``c`` for ``op``, as the drawn expressions use them."""
     domain = op.domain
-    drawn = _floats(domain.constants or ANY)
+    drawn = floats_within(domain.constants or ANY)
     return st.one_of(st.sampled_from(domain.favoured), drawn) if domain.favoured else drawn
 
 
@@ -180,7 +160,7 @@ def draw_program(draw: st.DrawFn, cfg: _Config) -> RawProgram:
     consumed: list[bool] = []  # an intermediate value already used as an operand
 
     def fresh(intervals: tuple[Interval, ...]) -> int:
-        values.append(tuple(draw(_floats(intervals)) for _ in range(cfg.points)))
+        values.append(tuple(draw(floats_within(intervals)) for _ in range(cfg.points)))
         is_input.append(True)
         depth.append(0)
         consumed.append(False)
@@ -206,7 +186,7 @@ def draw_program(draw: st.DrawFn, cfg: _Config) -> RawProgram:
         )
         domain = op.domain
         arity = op.arity if op.arity >= 0 else op.groups * draw(st.integers(1, 3))
-        c = draw(_constant(op)) if op.has_const else None
+        c = draw(constants(op)) if op.has_const else None
         chosen: list[int] = []
         if cfg.kinks and domain.kinks and draw(st.booleans()):
             kink = draw(st.sampled_from(domain.kinks))
@@ -264,7 +244,7 @@ def draw_program(draw: st.DrawFn, cfg: _Config) -> RawProgram:
 
 
 def _apply_everywhere(
-    op: OpSpec, chosen: list[int], c: float | None, values: list[tuple[float, ...]]
+    op: Operation, chosen: list[int], c: float | None, values: list[tuple[float, ...]]
 ) -> tuple[float, ...] | None:
     """The op's value at every point, or ``None`` if its operands are not valid at one of them."""
     domain = op.domain
@@ -273,7 +253,7 @@ def _apply_everywhere(
         operands = [values[i][p] for i in chosen]
         if not (domain.clear(operands, c, MARGIN) and domain.tame(operands, c)):
             return None
-        v = op.forward(*operands, c) if op.has_const else op.forward(*operands)
+        v = op.forward(*operands, *(() if c is None else (c,)))
         if not (math.isfinite(v) and abs(v) <= BOUND):
             return None
         out.append(v)

@@ -10,16 +10,24 @@ Finite differences
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
+from ..ops import OPS
+
 __all__ = [
+    "ENGINE",
+    "ENGINE_ATOL",
+    "ENGINE_ULPS",
     "EPS",
     "FD_ATOL",
     "FD_MIN_STEP",
     "FD_RTOL",
     "FD_STEP",
+    "MICROGRAD",
     "ORACLE_ULPS",
     "SATURATING",
+    "Policy",
 ]
 
 #: Relative step of the finite differences: ``h ~ FD_STEP * max(1, |x|)``.
@@ -63,5 +71,31 @@ EPS: Final = 2.0**-52
 #: Per-operation rounding budget, in ulps, for agreement with another float64 engine or with the
 #: exact oracle.
 ORACLE_ULPS: Final = 16.0
+#: Per-operation rounding budget, in ulps, for another engine against micrograd: about 2e-10
+#: relative. Engines differ in their formulas (``tanh`` through ``exp``, ``a / b`` as
+#: ``a * b**-1``); a wrong rule is off by O(1).
+ENGINE_ULPS: Final = 2.0**20
+#: Absolute floor for another engine: ``tanh(1e-300)`` computed as
+#: ``(exp(2x) - 1) / (exp(2x) + 1)`` is 0, a loss of accuracy, not a wrong derivative.
+ENGINE_ATOL: Final = 1e-12
 #: Operators whose derivative PyTorch and JAX compute with an absolute error of about eps.
 SATURATING: Final = frozenset({"tanh", "sigmoid"})
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How closely two float64 computations of the same quantity must agree: within ``ulps``
+    per operation of the rounding-error scale plus ``atol``, counting the operators in
+    ``absolute`` as computed with an absolute error; ``bitwise``: a repeated ``backward()``
+    must reproduce its gradients bit for bit."""
+
+    ulps: float
+    atol: float = 0.0
+    absolute: frozenset[str] = frozenset()
+    bitwise: bool = False
+
+
+#: micrograd against itself (its laws): the oracle budget; repeated backward() is exact.
+MICROGRAD: Final = Policy(ORACLE_ULPS, bitwise=True)
+#: Another engine against micrograd, or against itself.
+ENGINE: Final = Policy(ENGINE_ULPS, ENGINE_ATOL, frozenset(OPS))

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from micrograd.conformance import assert_conforms, check_engine
-from micrograd.conformance.cli import EXIT_FAILED, EXIT_NOT_LOADED, EXIT_OK, main
-from micrograd.verify import main as verify_main
+from micrograd.verify.cli import EXIT_FAILED, EXIT_NOT_LOADED, EXIT_OK, main
 
 from .support import ENGINES, TIMEOUT, target
 
@@ -58,11 +57,28 @@ def test_bad_arguments_exit_2() -> None:
     assert info.value.code == 2
 
 
-def test_verify_dispatches_engine_to_the_kit() -> None:
-    out = io.StringIO()
-    code = verify_main(["--engine", target("catalogue.py:SwappedRsub"), *QUICK], out=out)
+def test_one_parser_shows_every_option_and_marks_the_engine_only_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for option in ("--engine", "--strict", "--require", "--min-depth", "--ops", "--oracles"):
+        assert option in text, option
+    for option in ("--timeout", "--import-timeout"):
+        assert f"{option} " in text
+        assert "[--engine only]" in text.split(f"{option} ", 2)[-1][:60]
+
+
+def test_older_operation_names_are_accepted() -> None:
+    code, text = run(
+        target("catalogue.py:SwappedRsub"), "--ops", "rsub,truediv", "--require", "rsub"
+    )
     assert code == EXIT_FAILED
-    assert "c - a" in out.getvalue()
+    rows = {line.split("  ")[0] for line in text.splitlines()}
+    assert {"c - a", "a / b"} <= rows
+    assert "a + b" not in rows
 
 
 def test_json_and_markdown(tmp_path: Path) -> None:
@@ -71,12 +87,14 @@ def test_json_and_markdown(tmp_path: Path) -> None:
     assert code == EXIT_FAILED
     data = json.loads(j.read_text())
     assert data["passed"] is False
-    rows = {r["key"]: r for r in data["rows"]}
+    assert data["schema"] == "micrograd-verify/1"
+    rows = {r["key"]: r for r in data["cells"]}
     assert rows["sigmoid"]["status"] == "FAIL"
+    assert rows["sigmoid"]["against"] == "micrograd"
     assert rows["tanh"]["status"] == "pass"
     assert "Reproduce with:" in rows["sigmoid"]["counterexample"]
     md = m.read_text()
-    assert "| a.sigmoid() | FAIL |" in md
+    assert "| a.sigmoid() | FAIL (" in md
     assert "```" in md
 
 
@@ -90,8 +108,8 @@ def test_oracle_values_are_shown_next_to_a_failure() -> None:
     )
     text = r.row("tanh").counterexample
     assert text is not None
-    assert "  sympy:    value" in text
-    assert "  torch:    value" in text
+    assert "  sympy:     value" in text
+    assert "  torch:     value" in text
 
 
 def _karpathy_package(root: Path, name: str) -> Path:

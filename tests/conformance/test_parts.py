@@ -1,4 +1,4 @@
-"""The kit's parts: programs and their strategy, the engine-side helpers, graph tracing."""
+"""The kit's parts: expressions over the API's operations, the engine-side helpers, tracing."""
 
 from __future__ import annotations
 
@@ -11,20 +11,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd import Value
-from micrograd.conformance import OPERATION_NAMES, OPERATIONS, Adapter, Program, Step
-from micrograd.conformance import _worker as worker
-from micrograd.conformance import adapter as adapter_module
-from micrograd.conformance.kit import EDGES, operation_cases
-from micrograd.conformance.program import programs
-from micrograd.testing import Expr
+from micrograd.conformance import Adapter
+from micrograd.testing import Expr, Node, expressions
+from micrograd.testing.opinfo import OPERATIONS
+from micrograd.verify import _worker as worker
+from micrograd.verify import adapter as adapter_module
+from micrograd.verify.cases import EDGES, operation_cases
+from micrograd.verify.process import wire_table
+
+#: The operations other engines are checked on (micrograd's own API, Value.dot, aside).
+API = [name for name, op in OPERATIONS.items() if op.method is not None]
+worker.OPERATIONS.update(wire_table())
+
+
+def _run(expr: Expr, point: tuple[float, ...], mode: str = "") -> dict[str, Any]:
+    """micrograd driven as the kit drives an engine: through the default adapter."""
+    return worker.run_program(Adapter(Value), expr.wire(), point, mode=mode)
 
 
 def test_every_operation_reaches_the_engine_through_the_adapter() -> None:
-    assert tuple(OPERATIONS) == OPERATION_NAMES
     ours = Adapter(Value)
-    for name in OPERATIONS:
+    for name in API:
         # the adapter's own method, or (for a method call on the value) that method
-        assert callable(worker.operation(ours, name)), name
+        method = OPERATIONS[name].method
+        assert method is not None
+        assert callable(worker.operation(ours, method)), name
     worker.OPERATIONS["nope"] = [1, False, None]
     try:
         with pytest.raises(AttributeError, match="the adapter has no method 'nope'"):
@@ -33,64 +44,52 @@ def test_every_operation_reaches_the_engine_through_the_adapter() -> None:
         del worker.OPERATIONS["nope"]
 
 
-@pytest.mark.parametrize("name", OPERATION_NAMES)
+@pytest.mark.parametrize("name", list(OPERATIONS))
 def test_every_operation_has_fixed_cases_inside_its_domain(name: str) -> None:
     cases = operation_cases(name)
     assert len(cases) >= 2, name
-    ours = Adapter(Value)
-    for program in cases:
-        assert program.points
-        for point in program.points:
-            result = worker.run_program(ours, program.wire(), point)
-            assert "error" not in result, (program, point, result)
-            assert math.isfinite(result["value"])
+    for expr in cases:
+        assert expr.points
+        for point in expr.points:
+            value, _ = expr.value_and_grad(point)
+            assert math.isfinite(value), (expr, point)
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.data(), name=st.sampled_from(OPERATION_NAMES))
-def test_programs_are_trees_when_asked_and_agree_with_their_lowering(
+@given(data=st.data(), name=st.sampled_from(API))
+def test_the_adapter_drives_micrograd_as_micrograd_builds_the_expression(
     data: st.DataObject, name: str
 ) -> None:
-    program = data.draw(programs(ops=[name], require=name, shared=False, max_steps=4))
-    assert name in program.ops
-    uses = [0] * (program.n_inputs + len(program.steps))
-    for step in program.steps:
-        for i in step.args:
-            uses[i] += 1
-    assert all(u <= 1 for u in uses[program.n_inputs :]), program
-    ours = Adapter(Value)
-    for point in program.points:
-        direct = worker.run_program(ours, program.wire(), point)
-        value, grads = program.lower(point).value_and_grad(point)
+    expr = data.draw(expressions(ops=[name], require=name, shared=False, max_nodes=4, points=2))
+    assert name in expr.ops
+    assert all(u <= 1 for u in expr.uses()[expr.n_inputs :]), expr  # a tree, as asked
+    lowered = expr.lower()
+    assert all(OPERATIONS[n.op].primitive for n in lowered.nodes)
+    for point in expr.points:
+        direct = _run(expr, point)
+        value, grads = lowered.value_and_grad(point)
         assert direct["value"] == value
         assert direct["grads"] == list(grads)
-
-
-def test_program_rejects_malformed_steps() -> None:
-    with pytest.raises(ValueError, match="unknown operation"):
-        Program(1, (Step("cosh", (0,)),))
-    with pytest.raises(ValueError, match="does not take"):
-        Program(1, (Step("add", (0,)),))
-    with pytest.raises(ValueError, match="does not take"):
-        Program(1, (Step("mul_number", (0,)),))
-    with pytest.raises(ValueError, match="earlier values"):
-        Program(1, (Step("neg", (1,)),))
-    with pytest.raises(ValueError, match="at least one step"):
-        Program(1, ())
+        again = _run(expr, point, "twice")["again"]
+        assert again == [2.0 * g for g in grads]
 
 
 def test_snippets_in_plain_syntax_and_through_an_adapter() -> None:
-    program = Program(2, (Step("rsub", (0,), -0.5), Step("mul", (2, 1))), ((1.5, -2.0),))
-    assert program.source() == "((-0.5) - x0) * x1"
-    plain = program.lines((1.5, -2.0))
-    assert plain[:4] == ["x0 = Value(1.5)", "x1 = Value(-2.0)", "t2 = (-0.5) - x0", "out = t2 * x1"]
-    adapted = program.lines((1.5, -2.0), adapter="A", twice=True)
-    assert adapted[2:6] == [
-        "t2 = A.rsub(x0, -0.5)",
-        "out = A.mul(t2, x1)",
+    expr = Expr(2, (Node("rsub_const", (0,), -0.5), Node("mul", (2, 1))), ((1.5, -2.0),))
+    assert expr.source() == "((-0.5) - x0) * x1"
+    plain = expr.snippet().splitlines()
+    assert plain[2:5] == ["x0 = Value(1.5)", "x1 = Value(-2.0)", "out = ((-0.5) - x0) * x1"]
+    adapted = expr.snippet(header=["A = ..."], adapter="A", twice=True).splitlines()
+    assert adapted[2:] == [
+        "x0 = A.value(1.5)",
+        "x1 = A.value(-2.0)",
+        "out = A.mul(A.rsub(x0, -0.5), x1)",
         "A.backward(out)",
         "A.backward(out)",
+        "print(A.data(out), [A.grad(x0), A.grad(x1)])",
     ]
+    with pytest.raises(ValueError, match="micrograd's own API"):
+        Expr(1, (Node("dot", (0, 0)),)).wire()
 
 
 def test_numbers_are_read_strictly() -> None:
@@ -144,14 +143,11 @@ def test_target_names_split_at_the_last_colon_but_not_a_drive() -> None:
 
 
 def test_edge_cases_are_micrograds_contract() -> None:
-    ours = Adapter(Value)
-    for key, _, (steps, points) in EDGES:
-        program = Program(max(i for s in steps for i in s.args) + 1, steps, points)
-        for point in points:
-            result = worker.run_program(ours, program.wire(), point)
+    for key, _, expr in EDGES:
+        for point in expr.points:
+            result = _run(expr, point)
             assert "error" not in result, key
-    exp = worker.run_program(ours, Program(1, (Step("exp", (0,)),)).wire(), [1000.0])
-    assert exp["value"] == math.inf
+    assert _run(Expr(1, (Node("exp", (0,)),)), (1000.0,))["value"] == math.inf
 
 
 def test_trace_turns_a_graph_into_an_expression() -> None:

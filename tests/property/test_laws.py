@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from micrograd import Value
 from micrograd.testing import Expr, expressions, laws
-from micrograd.testing.expr import _apply
+from micrograd.testing.opinfo import OPERATIONS
 
 from .reference import gradient_scale, math_values
 
@@ -98,7 +98,7 @@ def test_gradient_does_not_depend_on_build_order(f: Expr, data: st.DataObject) -
         ready = [k for k in remaining if all(i in done for i in f.nodes[k].args)]
         k = data.draw(st.sampled_from(ready))
         node = f.nodes[k]
-        built[f.n_inputs + k] = _apply(node.op, len(node.args), node.c)(
+        built[f.n_inputs + k] = OPERATIONS[node.op].apply(len(node.args), node.c)(
             *[built[i] for i in node.args]
         )
         _ = leaves[0] * 2.0 + 1.0  # unrelated nodes created in between

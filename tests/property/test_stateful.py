@@ -10,9 +10,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from micrograd import OPS, Value
 from micrograd.testing.domains import BOUND, MARGIN
-from micrograd.testing.expr import _apply
-from micrograd.testing.opinfo import RECORDS
-from micrograd.testing.strategies import _constant, _floats, _registry_spec
+from micrograd.testing.opinfo import OPERATIONS, RECORDS
+from micrograd.testing.strategies import constants, floats_within
 
 
 class GraphMachine(RuleBasedStateMachine):
@@ -47,7 +46,7 @@ class GraphMachine(RuleBasedStateMachine):
     @rule(name=st.sampled_from(list(OPS)), data=st.data())
     def join(self, name: str, data: st.DataObject) -> None:
         op, domain = OPS[name], RECORDS[name].domain
-        c = data.draw(_constant(_registry_spec(op)), label="c") if op.has_const else None
+        c = data.draw(constants(OPERATIONS[name]), label="c") if op.has_const else None
         arity = op.arity if op.arity >= 0 else op.groups * data.draw(st.integers(1, 3))
         args = []
         for slot in range(arity):
@@ -57,13 +56,13 @@ class GraphMachine(RuleBasedStateMachine):
         at_kink = arity == 1 and operands[0] in domain.kinks
         if not (at_kink or (domain.clear(operands, c, MARGIN) and domain.tame(operands, c))):
             for slot in range(arity):  # fresh leaves inside the domain
-                x = data.draw(_floats(domain.fresh(slot, c)), label=f"fresh {slot}")
+                x = data.draw(floats_within(domain.fresh(slot, c)), label=f"fresh {slot}")
                 args[slot] = self._add(Value(x), None)
             operands = [self.data[i] for i in args]
         want = RECORDS[name].reference(operands, c)
         if not (math.isfinite(want) and abs(want) <= BOUND):
             return
-        v = _apply(name, arity, c)(*[self.nodes[i] for i in args])
+        v = OPERATIONS[name].apply(arity, c)(*[self.nodes[i] for i in args])
         assert math.isclose(v.data, want, rel_tol=4 * 2**-52), (name, operands, c, v.data, want)
         assert v.grad == 0.0
         self._add(v, (name, tuple(args), c))

@@ -60,7 +60,7 @@ def test_snippet_runs_and_reproduces_the_results(expr: Expr) -> None:
     with contextlib.redirect_stdout(out):
         exec(expr.snippet(), {})
     value, grads = expr.value_and_grad(expr.points[0])
-    assert out.getvalue().split() == [repr(value), *map(repr, grads)]
+    assert out.getvalue().strip() == f"{value!r} {list(grads)!r}"
 
 
 def test_shared_subexpressions_and_reused_leaves_occur() -> None:
@@ -95,9 +95,9 @@ def test_kinks_are_reached_on_request() -> None:
         ({"max_inputs": True}, "max_inputs"),
         ({"points": 0}, "points"),
         ({"max_depth": 0}, "max_depth"),
-        ({"ops": ["nope"]}, "'nope' is not an operator"),
+        ({"ops": ["nope"]}, "'nope' is not an operation"),
         ({"ops": []}, "at least one operator"),
-        ({"require": "nope"}, "'nope' is not an operator"),
+        ({"require": "nope"}, "'nope' is not an operation"),
     ],
 )
 def test_bad_strategy_arguments_are_named(kwargs: dict[str, object], match: str) -> None:
@@ -110,7 +110,7 @@ def test_bad_strategy_arguments_are_named(kwargs: dict[str, object], match: str)
     [
         (lambda: Expr(0, (Node("neg", (0,)),)), "at least one input"),
         (lambda: Expr(1, ()), "at least one node"),
-        (lambda: Expr(1, (Node("nope", (0,)),)), "unknown operator"),
+        (lambda: Expr(1, (Node("nope", (0,)),)), "unknown operation"),
         (lambda: Expr(1, (Node("add", (0,)),)), "takes 2 operands"),
         (lambda: Expr(1, (Node("neg", (1,)),)), "earlier values"),
         (lambda: Expr(1, (Node("add_const", (0,)),)), "needs c"),

@@ -136,16 +136,7 @@ def test_conformance_public_names_are_exactly_these() -> None:
 
     assert sorted(conformance.__all__) == [
         "Adapter",
-        "KIT_ATOL",
-        "KIT_ULPS",
-        "OPERATIONS",
-        "OPERATION_NAMES",
-        "Operation",
-        "PROFILES",
-        "Program",
         "Report",
-        "Row",
-        "Step",
         "assert_conforms",
         "check_engine",
         "format_report",
@@ -168,9 +159,9 @@ def test_the_engine_side_of_the_kit_uses_the_standard_library_only() -> None:
     """The child process must not import micrograd: the engine may be a package of that name."""
     import ast
 
-    import micrograd.conformance as conformance
+    import micrograd.verify as verify
 
-    here = Path(conformance.__file__).parent
+    here = Path(verify.__file__).parent
     for name in ("_worker.py", "adapter.py"):
         tree = ast.parse((here / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):

@@ -10,16 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from micrograd import OPS
 from micrograd.testing.laws import LAWS
-from micrograd.verify import (
-    CI_SEED,
-    EXIT_FAILED,
-    EXIT_MISSING_ORACLE,
-    EXIT_OK,
-    EXIT_USAGE,
-    ORACLE_NAMES,
-)
+from micrograd.testing.opinfo import OPERATIONS
+from micrograd.verify import CI_SEED, EXIT_FAILED, EXIT_MISSING, EXIT_OK, EXIT_USAGE, ORACLE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,9 +55,11 @@ def test_all_green_run_exits_0_with_the_table_and_the_seed() -> None:
     assert result.returncode == EXIT_OK, result.stdout + result.stderr
     out = result.stdout
     assert "seed 5 (replay with --seed 5)" in out
-    for row in ("add", "tanh", "mixed", "law: backward twice is exactly double"):
+    for row in ("a + b ", "a.tanh() ", "mixed", "law: backward() twice doubles the gradients"):
         assert any(line.startswith(row) and "pass" in line for line in out.splitlines()), row
-    checks = 3 * len(ORACLE_NAMES) + len(LAWS)  # add, tanh and mixed by each oracle, the laws
+    # add, tanh, mixed, reuse and shared against each oracle; the laws but the product rule
+    # (its composite multiplies, and a * b is not among the operations checked); the depth limit
+    checks = 5 * len(ORACLE_NAMES) + len(LAWS) - 1 + 1
     assert out.rstrip().splitlines()[-1].startswith(f"VERIFIED: all {checks} checks hold")
     assert "\033[" not in out, "no terminal control codes when the output is not a terminal"
 
@@ -83,12 +78,12 @@ def test_a_broken_operator_fails_with_its_counterexample() -> None:
     result = _run("--profile", "quick", "--ops", "tanh", "--seed", "3", prelude=BROKEN_TANH)
     assert result.returncode == EXIT_FAILED, result.stdout + result.stderr
     out = result.stdout
-    tanh_row = next(line for line in out.splitlines() if line.startswith("tanh "))
+    tanh_row = next(line for line in out.splitlines() if line.startswith("a.tanh() "))
     assert tanh_row.count("FAIL") == len(ORACLE_NAMES), tanh_row
     assert "Reproduce with:" in out
     assert "out = x0.tanh()" in out or ".tanh()" in out
     assert "micrograd: value" in out  # ours next to the oracle's
-    assert "torch: value" in out
+    assert "torch:     value" in out
     assert out.rstrip().splitlines()[-1].startswith("FAILED:")
 
 
@@ -99,7 +94,7 @@ def test_a_missing_oracle_gives_its_own_exit_status() -> None:
         "u.find_spec = lambda name, *a: None if name.split('.')[0] == 'jax' else real(name, *a)\n"
     )
     result = _run("--profile", "quick", "--ops", "add", prelude=hide_jax)
-    assert result.returncode == EXIT_MISSING_ORACLE
+    assert result.returncode == EXIT_MISSING
     assert "oracle jax is not installed" in result.stderr
     assert "pip install" in result.stderr
     assert "VERIFIED" not in result.stdout
@@ -115,13 +110,14 @@ def test_json_has_every_operator_and_oracle_cell(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert data["passed"] is True
     assert data["seed"] == 11
-    cells = {(c["row"], c["oracle"]) for c in data["cells"]}
-    assert cells == {(row, o) for row in [*OPS, "mixed"] for o in ORACLE_NAMES}
+    compared = {(c["key"], c["against"]) for c in data["cells"] if c["against"]}
+    rows = [*OPERATIONS, "mixed", "reuse", "shared"]
+    assert compared == {(row, o) for row in rows for o in ORACLE_NAMES}
     assert all(c["examples"] > 0 for c in data["cells"])
-    assert len(data["laws"]) >= 4
+    assert len([c for c in data["cells"] if c["kind"] == "law" and not c["against"]]) == len(LAWS)
     summary = md.read_text()
     assert summary.startswith("## micrograd verify")
-    assert "| operator |" in summary
+    assert "| check |" in summary
 
 
 def test_bad_arguments_exit_2() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from ...engine import Value
 from ...ops import OPS
 from ..expr import Expr
 from ..opinfo import RECORDS, translation
@@ -60,6 +61,8 @@ class Oracle:
             operator as the operator's record says (``OpInfo.torch``, ``.jax``, ``.sympy``).
         absolute: Operators whose derivative this backend computes with an absolute error of
             about eps (see ``tolerances.SATURATING``).
+        kinks: Whether its gradient at a kink is micrograd's (PyTorch's): 0 for ``abs`` and
+            ``relu`` at 0. JAX's ``abs`` has gradient 1 there.
     """
 
     name: str
@@ -69,6 +72,7 @@ class Oracle:
     exact: bool
     backend: str
     absolute: frozenset[str] = frozenset()
+    kinks: bool = True
 
     def available(self) -> bool:
         """Whether the backend's packages can be imported."""
@@ -84,7 +88,7 @@ class Oracle:
     def evaluate(self, expr: Expr) -> Evaluation:
         """Value and gradient of ``expr`` at every one of its points."""
         evaluate: Callable[[Expr], Evaluation] = self._module().evaluate  # type: ignore[attr-defined]
-        return evaluate(expr)
+        return evaluate(expr.lower())
 
 
 _EXTRA = 'pip install "micrograd-verified[oracles]"'
@@ -109,6 +113,7 @@ ORACLES: Mapping[str, Oracle] = MappingProxyType(
             False,
             "micrograd.testing.oracles._jax",
             SATURATING,
+            kinks=False,
         ),
         "sympy": Oracle(
             "sympy",
@@ -136,7 +141,20 @@ def translator(field: str, namespace: dict[str, Any]) -> Callable[[str, int], Ca
     return get
 
 
-def micrograd_evaluation(expr: Expr) -> Evaluation:
-    """The same evaluation by micrograd itself, one point at a time."""
-    results = [expr.value_and_grad(p) for p in expr.points]
-    return Evaluation(tuple(v for v, _ in results), tuple(g for _, g in results))
+def micrograd_evaluation(expr: Expr, mode: str = "") -> Evaluation:
+    """The same evaluation by micrograd itself, one point at a time. ``mode`` ``"twice"``: the
+    gradients after a second ``backward()``; ``"zeroed"``: after zeroing the inputs' gradients
+    and calling it again, three times."""
+    values, grads = [], []
+    for point in expr.points:
+        leaves = [Value(x) for x in point]
+        out = expr.build(leaves)
+        out.backward()
+        for _ in range({"twice": 1, "zeroed": 3}.get(mode, 0)):
+            if mode == "zeroed":
+                for leaf in leaves:
+                    leaf.grad = 0.0
+            out.backward()
+        values.append(out.data)
+        grads.append(tuple(leaf.grad for leaf in leaves))
+    return Evaluation(tuple(values), tuple(grads))

@@ -69,6 +69,10 @@ class Adapter:
         """Backpropagate from ``v`` (seed 1)."""
         v.backward()
 
+    def zero_grad(self, v: Any) -> None:
+        """Reset the gradient of the input ``v`` to 0."""
+        v.grad = 0.0
+
     # --- two values -----------------------------------------------------------------------------
 
     def add(self, a: Any, b: Any) -> Any:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import tempfile
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-__all__ = ["EngineCrashed", "EngineProcess", "EngineTimeout", "LoadError"]
+__all__ = ["EngineCrashed", "EngineProcess", "EngineTimeout", "LoadError", "wire_table"]
 
 _WORKER = Path(__file__).with_name("_worker.py")
 
@@ -47,7 +48,6 @@ class EngineProcess:
         self._dir = tempfile.TemporaryDirectory(prefix="micrograd-conformance-")
         self._proc: subprocess.Popen[str] | None = None
         self._replies: queue.Queue[str | None] = queue.Queue()
-        self.hello: dict[str, Any] | None = None
         self.starts = 0
 
     # --- life cycle -----------------------------------------------------------------------------
@@ -61,8 +61,6 @@ class EngineProcess:
         self.close()
         self.starts += 1
         capture = os.path.join(self._dir.name, f"output-{self.starts}.txt")
-        from .program import wire_table
-
         config = {"target": self.target, "operations": wire_table(), "capture": capture}
         self._capture = capture
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
@@ -88,7 +86,6 @@ class EngineProcess:
         if not hello.get("hello"):
             self.close()
             raise LoadError(hello.get("error", "the engine could not be loaded"), hello)
-        self.hello = hello
         return hello
 
     def close(self) -> None:
@@ -161,6 +158,19 @@ class EngineProcess:
             pass
         self.close()
         raise EngineCrashed(f"the engine's process exited with code {code} while {doing}{tail}")
+
+
+def wire_table() -> dict[str, list[Any]]:
+    """What the engine's process needs to know of each operation, by adapter method (it cannot
+    import micrograd): ``[values, takes a number, the method it calls on the value, if any]``."""
+    from ..testing.opinfo import OPERATIONS
+
+    table: dict[str, list[Any]] = {}
+    for op in OPERATIONS.values():
+        if op.method is not None:
+            call = re.fullmatch(r"\{0\}\.([A-Za-z_]\w*)\(\)", op.syntax)
+            table[op.method] = [op.arity, op.has_const, call.group(1) if call else None]
+    return table
 
 
 def _pump(stream: IO[str], replies: queue.Queue[str | None]) -> None:

@@ -7,9 +7,7 @@ prints, trains or asks for input at import cannot disturb the exchange; if it ha
 the kit kills or loses this process, not itself.
 
 This file uses the standard library only and does not import micrograd: the engine under test
-may itself be a package called ``micrograd``. It is also imported by the kit, which evaluates
-programs on micrograd with the same code (:func:`run_program`), so both engines are driven the
-same way.
+may itself be a package called ``micrograd``.
 """
 
 from __future__ import annotations
@@ -120,12 +118,14 @@ def missing(exc: BaseException, adapter_files: Sequence[str]) -> bool:
 
 
 def run_program(
-    adapter: Any, wire: dict[str, Any], point: Sequence[float], *, twice: bool = False
+    adapter: Any, wire: dict[str, Any], point: Sequence[float], *, mode: str = ""
 ) -> dict[str, Any]:
     """Build the program at ``point`` through ``adapter``, backpropagate, read everything back.
 
-    Returns ``{"value", "grads", ["grads2"], "notes"}``, or ``{"error": {...}, "notes"}`` with
-    the phase (``forward`` at a step, ``backward``, or reading results) where it went wrong.
+    ``mode`` ``"twice"`` calls ``backward()`` a second time; ``"zeroed"`` three more times, each
+    after zeroing the inputs' gradients. Returns ``{"value", "grads", ["again"], "notes"}``
+    (``again``: the gradients after the last call), or ``{"error": {...}, "notes"}`` with the
+    phase (``forward`` at a step, ``backward``, or reading results) where it went wrong.
     """
     notes: set[str] = set()
     phase = "making the inputs"
@@ -151,11 +151,15 @@ def run_program(
         ]
         _unchanged(adapter, leaves, point, notes, "backward")
         result: dict[str, Any] = {"value": value, "grads": grads}
-        if twice:
-            phase = "the second backward"
+        for _ in range({"twice": 1, "zeroed": 3}.get(mode, 0)):
+            if mode == "zeroed":
+                phase = "zeroing the inputs' gradients"
+                for leaf in leaves:
+                    adapter.zero_grad(leaf)
+            phase = "backward again"
             adapter.backward(out)
-            phase = "reading the gradients after the second backward"
-            result["grads2"] = [
+            phase = "reading the gradients after backward again"
+            result["again"] = [
                 number(adapter.grad(leaf), f"grad of x{i}", notes) for i, leaf in enumerate(leaves)
             ]
     except Finding as exc:
@@ -216,9 +220,8 @@ def _text(info: dict[str, Any]) -> str:
     return f"{info['type']}: {info['message']}{where}"
 
 
-#: The operation table (program.py's ``wire_table()``: values, takes a number, the method it
-#: calls on the value), sent by the kit: this process cannot import micrograd. The kit, which
-#: runs programs on micrograd with this module too, sets it on import of program.py.
+#: The operation table, by adapter method (``process.wire_table()``: values, takes a number,
+#: the method it calls on the value), sent by the kit: this process cannot import micrograd.
 OPERATIONS: dict[str, list[Any]] = {}
 
 
@@ -409,7 +412,7 @@ def serve(config: dict[str, Any], requests: IO[str], replies: IO[str], capture: 
         elif kind == "eval":
             wire = request["program"]
             results = [
-                run_program(adapter, wire, point, twice=request.get("twice", False))
+                run_program(adapter, wire, point, mode=request.get("mode", ""))
                 for point in request["points"]
             ]
             reply({"results": results})

@@ -1,0 +1,206 @@
+"""The verification: micrograd, or another engine, checked row by row (one pipeline).
+
+``micrograd verify`` checks micrograd against finite differences, PyTorch, JAX and the exact
+symbolic oracle; ``micrograd verify --engine TARGET`` checks another engine against micrograd.
+Both draw random expressions with Hypothesis for each operation alone and mixed, check the laws,
+and print one table (a row per check, a column per reference), the seed that replays the run,
+each failure's minimal counterexample as a runnable snippet, and a verdict
+(:mod:`micrograd.verify.pipeline` says what is checked; :mod:`micrograd.verify.cli` the exit
+statuses). From Python: :func:`run` (micrograd) and :func:`check_engine` (another engine)
+return a :class:`Report`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+
+from .cli import CI_SEED, EXIT_FAILED, EXIT_MISSING, EXIT_NOT_LOADED, EXIT_OK, EXIT_USAGE, main
+from .pipeline import PROFILES, REFERENCES, Engine, Micrograd, check
+from .process import EngineCrashed, EngineProcess, EngineTimeout, LoadError
+from .report import Cell, Report, format_report
+
+__all__ = [
+    "CI_SEED",
+    "EXIT_FAILED",
+    "EXIT_MISSING",
+    "EXIT_NOT_LOADED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "ORACLE_NAMES",
+    "PROFILES",
+    "Cell",
+    "Report",
+    "check_engine",
+    "format_report",
+    "main",
+    "run",
+]
+
+#: The references micrograd is checked against, in column order.
+ORACLE_NAMES: tuple[str, ...] = tuple(REFERENCES)
+
+
+def _seed(seed: int | None) -> int:
+    return seed if seed is not None else random.randrange(2**32)
+
+
+def _profile(profile: str) -> int:
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    return PROFILES[profile]
+
+
+def run(
+    *,
+    ops: Sequence[str] | None = None,
+    oracles: Sequence[str] = ORACLE_NAMES,
+    profile: str = "default",
+    seed: int | None = None,
+    fail_fast: bool = False,
+    strict: bool = False,
+    require: Sequence[str] = (),
+    min_depth: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Check micrograd against ``oracles`` (names of :data:`ORACLE_NAMES`)."""
+    report = Report(
+        "micrograd", profile, _profile(profile), _seed(seed), list(oracles), strict, ours=True
+    )
+    start = time.perf_counter()
+    references = [REFERENCES[name]() for name in oracles]
+    check(
+        Micrograd(),
+        references,
+        report,
+        ops=ops,
+        require=require,
+        min_depth=min_depth,
+        fail_fast=fail_fast,
+        progress=progress,
+    )
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def check_engine(
+    target: str,
+    *,
+    profile: str = "default",
+    seed: int | None = None,
+    timeout: float = 5.0,
+    import_timeout: float = 120.0,
+    strict: bool = False,
+    require: Sequence[str] = (),
+    min_depth: int = 0,
+    oracles: Sequence[str] | None = None,
+    ops: Sequence[str] | None = None,
+    fail_fast: bool = False,
+    cwd: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Check the engine ``target`` (a module, a ``.py`` file or a package directory, optionally
+    ``:Name`` for its value class or :class:`~micrograd.conformance.Adapter` subclass) against
+    micrograd.
+
+    Args:
+        profile: ``quick``, ``default`` or ``thorough``: random examples per row (10, 40, 400).
+        seed: Replays a run (the report prints it); random if ``None``.
+        timeout: Seconds one program may take in the engine before it counts as hung.
+        import_timeout: Seconds the engine's import may take.
+        strict: Semantics, edge and depth rows fail the run too.
+        require: Operations that must be supported.
+        min_depth: Fail unless ``backward()`` works on a chain at least this long.
+        oracles: Oracles whose values are shown next to each failure; default: every one
+            installed.
+        ops: Operations to check (default: all).
+        cwd: Directory the engine is resolved and run from (default: the current one).
+    """
+    from ..testing.oracles import ORACLES
+
+    if oracles is None:
+        oracles = [name for name, o in ORACLES.items() if o.available()]
+    report = Report(target, profile, _profile(profile), _seed(seed), ["micrograd"], strict)
+    start = time.perf_counter()
+    with EngineProcess(target, import_timeout=import_timeout, cwd=cwd) as process:
+        try:
+            hello = process.start()
+        except LoadError as exc:
+            info = exc.args[1] if len(exc.args) > 1 else {}
+            trace = info.get("traceback", "") if isinstance(info, dict) else ""
+            report.load_error = f"could not load {target}: {exc.args[0]}"
+            report.load_error += "\n" + trace.rstrip() if trace else ""
+        except (EngineTimeout, EngineCrashed) as exc:
+            report.load_error = f"could not load {target}: {exc}"
+        else:
+            _checked(
+                process,
+                hello,
+                report,
+                timeout,
+                oracles,
+                ops,
+                require,
+                min_depth,
+                fail_fast,
+                progress,
+            )
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _checked(
+    process: EngineProcess,
+    hello: dict[str, object],
+    report: Report,
+    timeout: float,
+    oracles: Sequence[str],
+    ops: Sequence[str] | None,
+    require: Sequence[str],
+    min_depth: int,
+    fail_fast: bool,
+    progress: Callable[[str], None] | None,
+) -> None:
+    from .pipeline import _AS_REFERENCE, Broken
+
+    info = {k: v for k, v in hello.items() if k not in ("hello", "output")}
+    if isinstance(info.get("file"), str):  # as the user named it: relative to where they ran it
+        where = os.path.relpath(str(info["file"]), process.cwd)
+        info["file"] = info["file"] if where.startswith("..") else where
+    report.engine = info
+    text = str(hello.get("output") or "").strip()
+    if text:
+        lines = text.splitlines()
+        more = "+" if len(text) >= 3900 else ""
+        report.findings.append(
+            f"importing the engine printed {len(lines)}{more} line(s) (first: {lines[0][:100]!r})"
+        )
+    seconds = hello.get("seconds", 0.0)
+    if isinstance(seconds, float) and seconds > 1.0:
+        report.findings.append(f"importing the engine took {seconds:.1f} s")
+    engine = Engine(process, info, timeout)
+    try:
+        if progress:
+            progress("what the engine supports")
+        basics = engine.request({"kind": "basics"}, "making a value")
+        if basics.get("basics"):
+            report.load_error = f"the engine's basics do not work: {basics['basics']}"
+            return
+        check(
+            engine,
+            [_AS_REFERENCE],
+            report,
+            ops=ops,
+            require=require,
+            min_depth=min_depth,
+            shown=oracles,
+            fail_fast=fail_fast,
+            progress=progress,
+        )
+    except LoadError as exc:  # a restart after a hang failed to import again
+        report.load_error = f"the engine could not be reloaded: {exc.args[0]}"
+    except Broken as exc:  # making a value hung or crashed
+        report.load_error = f"the engine's basics do not work: {exc.message}"
+    report.findings += list(engine.notes)

@@ -1,0 +1,239 @@
+"""``micrograd verify [--engine TARGET]``: one command line for micrograd and for other engines.
+
+Exit status: 0 when every check holds, 1 when one fails, 2 for bad arguments, 3 when Hypothesis
+or a requested oracle is not installed, 4 when the engine could not be loaded; 130 after Ctrl-C
+and 141 when the reader of the output has gone (``micrograd.cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+from collections.abc import Sequence
+from typing import Literal, TextIO
+
+__all__ = [
+    "CI_SEED",
+    "EXIT_FAILED",
+    "EXIT_MISSING",
+    "EXIT_NOT_LOADED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "default_seed",
+    "in_ci",
+    "main",
+    "seed_argument",
+]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING, EXIT_NOT_LOADED = 0, 1, 2, 3, 4
+#: The seed of a run under CI (``CI`` set) when none is given: a gate must give the same verdict
+#: on every run of the same code. ``--seed random`` opts in to a fresh one.
+CI_SEED = 0
+_ENGINE_ONLY = "[--engine only] "
+
+
+def in_ci() -> bool:
+    """Whether the ``CI`` environment variable says this is a CI job."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def seed_argument(text: str) -> int | Literal["random"]:
+    """``--seed``: an integer, or ``random`` for a fresh seed."""
+    if text == "random":
+        return "random"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seed takes an integer or 'random', got {text!r}"
+        ) from None
+
+
+def default_seed(given: int | Literal["random"] | None) -> int:
+    """The seed a run uses: the one given; a fresh one for ``random``; when none is given,
+    ``CI_SEED`` under CI (derandomised) and a fresh one elsewhere."""
+    if isinstance(given, int):
+        return given
+    if given is None and in_ci():
+        return CI_SEED
+    return random.randrange(2**32)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from ..testing.opinfo import OPERATIONS
+    from .pipeline import PROFILES, REFERENCES
+
+    p = argparse.ArgumentParser(
+        prog="micrograd verify",
+        description="Check micrograd against finite differences, PyTorch, JAX and an exact "
+        "symbolic oracle, or (--engine) another scalar autograd engine against micrograd: "
+        "every operation, the laws of differentiation, and (--engine) IEEE edge cases; and "
+        "how deep a graph backward() handles.",
+        epilog="Exit status: 0 every check holds, 1 a check failed, 2 bad arguments, 3 "
+        "Hypothesis or a requested oracle is missing, 4 the engine could not be loaded, "
+        "130 interrupted.",
+    )
+    p.add_argument(
+        "--engine",
+        metavar="TARGET",
+        help="check this engine instead of micrograd: a module (pkg.engine), a .py file or a "
+        "package directory, optionally :Name for the value class or an Adapter subclass",
+    )
+    p.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default="default",
+        help="random examples per check (quick 10, default 40, thorough 400)",
+    )
+    p.add_argument(
+        "--seed",
+        type=seed_argument,
+        help="replay a run: the seed it printed; 'random' for a fresh one (the "
+        f"default, except under CI, where it is {CI_SEED})",
+    )
+    p.add_argument(
+        "--ops", help=f"comma-separated operations to check (default: all): {', '.join(OPERATIONS)}"
+    )
+    p.add_argument(
+        "--oracles",
+        help=f"comma-separated references to check micrograd against (default: "
+        f"{','.join(REFERENCES)}); with --engine, the oracles shown next to each "
+        f"failure (default: those installed; 'none' for none)",
+    )
+    p.add_argument("--require", help="comma-separated operations that must be supported")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="conventions, edges and the depth limit fail the run too",
+    )
+    p.add_argument(
+        "--min-depth",
+        type=int,
+        default=0,
+        help="fail unless backward() works on a chain this long (100 to 100000)",
+    )
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failing check")
+    p.add_argument("--json", metavar="PATH", help="write machine-readable results here")
+    p.add_argument("--markdown", metavar="PATH", help="write a Markdown summary here (for CI)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        help=_ENGINE_ONLY
+        + "seconds one program may take before the engine counts as hung (default 5)",
+    )
+    p.add_argument(
+        "--import-timeout",
+        type=float,
+        default=120.0,
+        help=_ENGINE_ONLY + "seconds importing the engine may take (default 120)",
+    )
+    return p
+
+
+def _names(parser: argparse.ArgumentParser, option: str, text: str | None) -> list[str]:
+    """A comma-separated list of operations (older kit names accepted), without repeats."""
+    from ..testing.opinfo import ALIASES, OPERATIONS
+
+    if text is None:
+        return []
+    names = [ALIASES.get(n.strip(), n.strip()) for n in text.split(",")]
+    unknown = [n for n in names if n not in OPERATIONS]
+    if unknown:
+        parser.error(
+            f"{option}: unknown operation(s) {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(OPERATIONS)})"
+        )
+    return list(dict.fromkeys(names))
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    from ..testing.oracles import ORACLES
+    from .pipeline import PROFILES, REFERENCES
+
+    stream = out or sys.stdout
+    parser = _parser()
+    args = parser.parse_args(argv)
+    ops = _names(parser, "--ops", args.ops) or None
+    require = _names(parser, "--require", args.require)
+    if args.timeout <= 0 or args.import_timeout <= 0:
+        parser.error("timeouts must be positive")
+    known = list(ORACLES) if args.engine else list(REFERENCES)
+    oracles: list[str] | None = None if args.engine else known
+    if args.oracles is not None:
+        oracles = [] if args.oracles == "none" else [o.strip() for o in args.oracles.split(",")]
+        bad = [o for o in oracles if o not in known]
+        if bad or (not oracles and not args.engine):
+            parser.error(
+                f"--oracles: unknown {', '.join(map(repr, bad)) or 'none'} "
+                f"(known: {', '.join(known)})"
+            )
+
+    from importlib.util import find_spec
+
+    if find_spec("hypothesis") is None:
+        print(
+            'micrograd verify needs Hypothesis: pip install "micrograd-verified[testing]"',
+            file=sys.stderr,
+        )
+        return EXIT_MISSING
+    missing = [ORACLES[o] for o in oracles or () if o in ORACLES and not ORACLES[o].available()]
+    if missing:
+        for o in missing:
+            print(f"oracle {o.name} is not installed: {o.install}", file=sys.stderr)
+        print("(choose the oracles with --oracles)", file=sys.stderr)
+        return EXIT_MISSING
+
+    from . import check_engine, run
+    from .report import Report, format_report, header
+
+    seed = default_seed(args.seed)
+    subject = args.engine or "micrograd"
+    # the seed first: a job killed by its timeout still shows how to replay it
+    first = Report(subject, args.profile, PROFILES[args.profile], seed, [], ours=not args.engine)
+    stream.write(header(first) + "\n\n")
+    stream.flush()
+    interactive = stream.isatty() and not in_ci()
+
+    def progress(what: str) -> None:
+        stream.write(f"\r\033[K  checking {what} ...")
+        stream.flush()
+
+    common = {
+        "profile": args.profile,
+        "seed": seed,
+        "strict": args.strict,
+        "require": require,
+        "min_depth": args.min_depth,
+        "fail_fast": args.fail_fast,
+        "ops": ops,
+        "progress": progress if interactive else None,
+    }
+    if args.engine:
+        report = check_engine(
+            args.engine,
+            timeout=args.timeout,
+            import_timeout=args.import_timeout,
+            oracles=oracles,
+            **common,
+        )
+    else:
+        assert oracles is not None
+        report = run(oracles=oracles, **common)
+    if interactive:
+        stream.write("\r\033[K")
+    stream.write(format_report(report, first_line=False))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(report.to_json(), fh, indent=2, allow_nan=False)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as fh:
+            fh.write(
+                f"## {header(report)}\n\n" + format_report(report, markdown=True, first_line=False)
+            )
+    if report.load_error is not None:
+        return EXIT_NOT_LOADED
+    return EXIT_OK if report.passed else EXIT_FAILED

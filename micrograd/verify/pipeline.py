@@ -1,0 +1,588 @@
+"""One verification pipeline: a subject checked row by row against references.
+
+The subject is micrograd itself (in this process), or another engine (in a child process the
+kit can time out, kill and restart: :mod:`micrograd.verify.process`). Either way the same rows
+are checked, the same way:
+
+- **each operation** (``a + b``, ``c - a``, ``a.tanh()``, ...): fixed cases first
+  (:mod:`micrograd.verify.cases`), then random trees over that operation alone, so a row fails
+  only for that operation's own rules. An operation the engine lacks is *not supported*.
+- **mixed trees** over every operation that passed: the chain rule across operations.
+- **reuse and shared subexpressions**: an input used twice accumulates; a subexpression used
+  twice is backpropagated once, after all its consumers (fixed cases, then random DAGs).
+- **the laws** (:mod:`micrograd.testing.laws`), with the subject's own gradients on both sides;
+  for another engine, ``backward()`` twice and after zeroing are conventions (*differs*).
+- **edges** (another engine): IEEE results where Python's ``math`` raises; **deep graphs**.
+
+Each comparison row is checked against every reference: finite differences, PyTorch, JAX and
+the exact oracle for micrograd; micrograd for another engine (whose failures also show the
+oracles' values). The tolerance policy is :mod:`micrograd.testing.tolerances`: ``ORACLE_ULPS``
+for micrograd against an oracle, ``ENGINE`` for another engine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Final
+
+from .. import _interrupt
+from ..engine import Value
+from ..testing.compare import Disagreement, compare, ulps
+from ..testing.expr import Expr, Node
+from ..testing.gradcheck import fd_compare, fd_evaluation
+from ..testing.laws import LAWS, Law
+from ..testing.opinfo import OPERATIONS
+from ..testing.oracles import ORACLES, Evaluation, micrograd_evaluation
+from ..testing.tolerances import ENGINE, MICROGRAD, ORACLE_ULPS, Policy
+from . import _worker
+from .adapter import Adapter
+from .cases import EDGES, operation_cases, reuse_cases, shared_cases
+from .process import EngineCrashed, EngineProcess, EngineTimeout
+from .report import DIFFERS, FAIL, LIMITED, PASS, SKIPPED, UNSUPPORTED, Cell, Report
+
+__all__ = [
+    "DEPTHS",
+    "PROFILES",
+    "REFERENCES",
+    "Broken",
+    "Engine",
+    "Micrograd",
+    "Reference",
+    "Subject",
+    "check",
+]
+
+#: Random examples per check, for each effort level.
+PROFILES: Final[dict[str, int]] = {"quick": 10, "default": 40, "thorough": 400}
+#: Chain lengths tried by the deep-graph check.
+DEPTHS: Final[tuple[int, ...]] = (100, 1_000, 10_000, 100_000)
+#: Relative errors are reported where the reference value is at least this large.
+REL_FLOOR: Final = 1e-6
+
+
+class Broken(Exception):
+    """The subject failed on a program: it raised, gave something that is not a number, or
+    (``fatal``) hung or crashed. ``index`` is the point where it happened."""
+
+    def __init__(self, message: str, index: int = 0, *, fatal: bool = False) -> None:
+        super().__init__(message)
+        self.message, self.index, self.fatal = message, index, fatal
+        self.expr: Expr | None = None  #: the program, at the point where it happened
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a subject is compared with: its evaluation of an expression (``None`` where it
+    does not apply, as finite differences at a kink) and how the two must agree."""
+
+    name: str
+    evaluate: Callable[[Expr], Evaluation | None]
+    judge: Callable[[Expr, Evaluation, Evaluation], list[Disagreement]]
+    exact: bool = False
+
+
+def _oracle(name: str) -> Reference:
+    oracle = ORACLES[name]
+
+    def evaluate(expr: Expr) -> Evaluation | None:
+        return None if not oracle.kinks and expr.at_kink() else oracle.evaluate(expr)
+
+    judge = partial(compare, ulps=ORACLE_ULPS, absolute=oracle.absolute)
+    return Reference(name, evaluate, judge, oracle.exact)
+
+
+#: micrograd's references, by name (``--oracles``).
+REFERENCES: Final[dict[str, Callable[[], Reference]]] = {
+    "fd": lambda: Reference("fd", fd_evaluation, fd_compare),
+    **{name: partial(_oracle, name) for name in ORACLES},
+}
+_AS_REFERENCE: Final = Reference(
+    "micrograd",
+    micrograd_evaluation,
+    partial(compare, ulps=ENGINE.ulps, atol=ENGINE.atol, absolute=ENGINE.absolute),
+)
+
+
+class Subject:
+    """What is checked: how to evaluate it, what it supports, how to reproduce its results."""
+
+    name = "micrograd"
+    policy: Policy = MICROGRAD
+    points = 8  #: points per random example
+    edges = False  #: whether the edge rows (micrograd's contract) apply
+
+    def __init__(self) -> None:
+        self.notes: dict[str, None] = {}
+
+    def operations(self) -> list[str]:
+        return list(OPERATIONS)
+
+    def probe(self, name: str) -> str | None:
+        """``None`` if the subject has operation ``name``, else why not."""
+        return None
+
+    def evaluate(self, expr: Expr, mode: str = "") -> Evaluation:
+        """Values and gradients at every point (see :data:`micrograd.testing.laws.Evaluate`)."""
+        raise NotImplementedError
+
+    def deep(self, method: str, depth: int) -> str | None:
+        """What goes wrong backpropagating through a chain ``depth`` long, if anything."""
+        raise NotImplementedError
+
+    def snippet(self, expr: Expr, mode: str) -> str:
+        raise NotImplementedError
+
+
+class Micrograd(Subject):
+    """micrograd itself, in this process."""
+
+    def evaluate(self, expr: Expr, mode: str = "") -> Evaluation:
+        return micrograd_evaluation(expr, mode)
+
+    def deep(self, method: str, depth: int) -> str | None:
+        reply = _worker.deep(Adapter(Value), method, depth)
+        return _error_text(reply) if "error" in reply else None
+
+    def snippet(self, expr: Expr, mode: str) -> str:
+        return expr.snippet(twice=mode == "twice")
+
+
+class Engine(Subject):
+    """Another engine, in its own process (see :class:`~micrograd.verify.process.EngineProcess`)."""
+
+    policy = ENGINE
+    points = 4
+    edges = True
+
+    def __init__(self, process: EngineProcess, info: dict[str, Any], timeout: float) -> None:
+        super().__init__()
+        self.process, self.info, self.timeout = process, info, timeout
+        self.name = process.target
+        self.printed = 0
+
+    def operations(self) -> list[str]:
+        return [name for name, op in OPERATIONS.items() if op.method is not None]
+
+    def request(self, message: dict[str, Any], doing: str, timeout: float = 0.0) -> dict[str, Any]:
+        try:
+            reply = self.process.request(message, timeout or self.timeout, doing)
+        except (EngineTimeout, EngineCrashed) as exc:
+            raise Broken(str(exc), fatal=True) from None
+        text = (reply.get("output") or "").strip()
+        if text and self.printed < 3:
+            self.printed += 1
+            self.notes[f"the engine printed while {doing}: {text.splitlines()[0][:100]!r}"] = None
+        return reply
+
+    def probe(self, name: str) -> str | None:
+        op = OPERATIONS[name]
+        info = self.request({"kind": "probe", "op": op.method}, f"trying {op.label}")
+        if info["status"] != "missing":
+            return None
+        return f"{info['type']}: {info['message']}".rstrip(": ")[:160]
+
+    def evaluate(self, expr: Expr, mode: str = "") -> Evaluation:
+        message = {"kind": "eval", "program": expr.wire(), "points": expr.points, "mode": mode}
+        results = self.request(message, f"computing {expr.source()}")["results"]
+        values, grads = [], []
+        for index, result in enumerate(results):
+            for note in result.get("notes", ()):
+                self.notes[note] = None
+            if "error" in result:
+                raise Broken(_error_text(result), index)
+            values.append(result["value"])
+            grads.append(tuple(result["again" if mode else "grads"]))
+        return Evaluation(tuple(values), tuple(grads))
+
+    def deep(self, method: str, depth: int) -> str | None:
+        message = {"kind": "deep", "op": method, "depth": depth}
+        try:
+            reply = self.request(message, f"backpropagating through a chain of {depth:,}")
+        except Broken as exc:
+            return exc.message
+        return _error_text(reply) if "error" in reply else None
+
+    def snippet(self, expr: Expr, mode: str) -> str:
+        info = self.info
+        head: list[str] = []
+        if info.get("path"):
+            where = os.path.relpath(info["path"], self.process.cwd)
+            where = info["path"] if where.startswith("..") else where
+            if where != ".":  # run from the directory the kit was run from
+                head += ["import sys", f"sys.path.insert(0, {where!r})"]
+        module, attr = info.get("module", "engine"), info.get("attr", "Value")
+        twice = mode == "twice"
+        if info.get("adapter"):
+            head += [f"from {module} import {attr}", "", f"A = {attr}()"]
+            return expr.snippet(header=head, adapter="A", twice=twice)
+        head.append(f"from {module} import {attr}{'' if attr == 'Value' else ' as Value'}")
+        return expr.snippet(header=head, twice=twice)
+
+
+def _error_text(result: dict[str, Any]) -> str:
+    err = result["error"]
+    phase = result.get("phase", "")
+    if err["type"] == "finding":
+        return f"{err['message']} ({phase})" if phase else err["message"]
+    where = f" at {err['where']}" if err.get("where") else ""
+    return f"raised {err['type']}: {err['message']}{where} ({phase})"
+
+
+class _Mismatch(AssertionError):
+    def __init__(self, expr: Expr, message: str) -> None:
+        super().__init__(message)
+        self.expr, self.message = expr, message
+
+
+_TWICE = (
+    "(PyTorch's semantics: each backward() adds to the inputs' gradients; intermediate results "
+    "start from zero every time. An engine that keeps intermediate gradients between calls "
+    "counts the first call's again. Harmless if gradients are zeroed and the graph rebuilt "
+    "before each backward(), as in the usual training loop.)\n"
+)
+
+
+class _Run:
+    """One run: the subject, its references, and the report being filled in."""
+
+    def __init__(
+        self,
+        subject: Subject,
+        references: Sequence[Reference],
+        report: Report,
+        shown: Sequence[str],
+        progress: Callable[[str], None] | None,
+        fail_fast: bool,
+    ) -> None:
+        self.subject, self.references, self.report = subject, list(references), report
+        self.shown, self.progress, self.fail_fast = list(shown), progress, fail_fast
+
+    def cell(self, key: str, label: str, kind: str, against: str = "") -> Cell:
+        cell = Cell(key, label, kind, against)
+        self.report.cells.append(cell)
+        return cell
+
+    @property
+    def stop(self) -> bool:
+        return self.fail_fast and any(c.status == FAIL for c in self.report.cells)
+
+    # --- rows ------------------------------------------------------------------------------------
+
+    def compared(
+        self, key: str, label: str, kind: str, cases: Sequence[Expr], strategy: Any, failing: str
+    ) -> None:
+        """A row checked against every reference."""
+        for ref in self.references:
+            if self.stop:
+                return
+            cell = self.cell(key, label, kind, ref.name)
+            self.run(cell, cases, strategy, partial(self.against, cell, ref), failing)
+
+    def against(self, cell: Cell, ref: Reference, expr: Expr) -> bool:
+        theirs = ref.evaluate(expr)
+        if theirs is None:
+            return False
+        ours = self.subject.evaluate(expr)
+        _figures(cell, ours, theirs, ref.exact)
+        problems = ref.judge(expr, ours, theirs)
+        if problems:
+            raise _Mismatch(expr.with_points([problems[0].point]), str(problems[0]))
+        return True
+
+    def law(
+        self,
+        key: str,
+        label: str,
+        kind: str,
+        law: Law,
+        cases: Sequence[Expr],
+        strategy: Any,
+        failing: str,
+    ) -> None:
+        cell = self.cell(key, label, kind)
+
+        def check(expr: Expr) -> bool:
+            problem = law(expr, evaluate=self.subject.evaluate, policy=self.subject.policy)
+            if problem is not None:
+                raise _Mismatch(expr.with_points(expr.points[:1]), problem)
+            return True
+
+        mode = {"backward_twice": "twice", "zero_grad": "zeroed"}.get(law.__name__, "")
+        self.run(cell, cases, strategy, check, failing, mode)
+        if cell.counterexample and mode == "twice" and failing == DIFFERS:
+            cell.counterexample = _TWICE + cell.counterexample
+
+    def run(
+        self,
+        cell: Cell,
+        cases: Iterable[Expr],
+        strategy: Any,
+        check: Callable[[Expr], bool],
+        failing: str,
+        mode: str = "",
+    ) -> None:
+        """Fixed cases, then (if they pass) random examples; the first failure is recorded."""
+        if self.progress:
+            self.progress(f"{cell.label}{' / ' + cell.against if cell.against else ''}")
+        start = time.perf_counter()
+        try:
+            for expr in cases:
+                self.attempt(cell, expr, check)
+            if strategy is not None and self.report.examples:
+                self.random(cell, strategy, check)
+        except _Mismatch as exc:
+            self.fail(cell, exc.expr, exc.message, failing, mode)
+        except Broken as exc:  # hung or crashed: no shrinking through timeouts
+            self.hung(cell, exc, failing, mode)
+        cell.seconds = time.perf_counter() - start
+
+    def attempt(self, cell: Cell, expr: Expr, check: Callable[[Expr], bool]) -> None:
+        _interrupt.check()
+        try:
+            cell.examples += check(expr)
+        except _Mismatch:
+            cell.examples += 1
+            raise
+        except Broken as exc:
+            cell.examples += 1
+            exc.expr = expr.with_points([expr.points[exc.index]])
+            if exc.fatal:
+                raise
+            raise _Mismatch(exc.expr, exc.message) from None
+
+    def random(self, cell: Cell, strategy: Any, check: Callable[[Expr], bool]) -> None:
+        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis import seed as hypothesis_seed
+
+        fatal: list[Broken] = []
+
+        @hypothesis_seed(self.report.seed)
+        @settings(
+            max_examples=self.report.examples,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.generate, Phase.shrink],
+            report_multiple_bugs=False,
+        )
+        @given(expr=strategy)
+        def prop(expr: Expr) -> None:
+            if fatal:
+                return
+            try:
+                self.attempt(cell, expr, check)
+            except Broken as exc:
+                fatal.append(exc)
+
+        prop()
+        if fatal:
+            raise fatal[0]
+
+    def hung(self, cell: Cell, exc: Broken, failing: str, mode: str) -> None:
+        assert exc.expr is not None  # attempt() sets it
+        self.fail(cell, exc.expr, exc.message, failing, mode, hung=True)
+
+    def fail(
+        self, cell: Cell, expr: Expr, message: str, failing: str, mode: str, *, hung: bool = False
+    ) -> None:
+        cell.status = failing
+        cell.detail = message.splitlines()[0][:160]
+        cell.counterexample = self.explain(expr, message, mode, hung)
+
+    def explain(self, expr: Expr, message: str, mode: str, hung: bool) -> str:
+        """The failure with the subject's and every reference's results, and a snippet."""
+        point = expr.points[0]
+        lines = [f"{expr.source()} at {list(point)}: {message}"]
+        if not hung:  # not for an engine that hung or crashed on it
+            try:
+                got = _result_text(self.subject.evaluate(expr, mode))
+            except Broken as exc:
+                got = exc.message
+            if got not in message:
+                name = "micrograd" if self.report.ours else "engine"
+                lines.append(f"  {name}:{' ' * max(1, 10 - len(name))}{got}")
+        names = [r.name for r in self.references] + self.shown
+        evaluators = {r.name: r.evaluate for r in self.references}
+        if mode:  # a law run again: micrograd's own result in the same mode (no oracle has one)
+            names = [] if self.report.ours else ["micrograd"]
+            evaluators = {"micrograd": partial(micrograd_evaluation, mode=mode)}
+        for name in dict.fromkeys(names):
+            evaluate = evaluators.get(name) or ORACLES[name].evaluate
+            pad = " " * max(1, 10 - len(name))
+            try:
+                theirs = evaluate(expr)
+                text = "does not apply here" if theirs is None else _result_text(theirs)
+            except Exception as exc:  # a reference's failure must not hide ours
+                text = f"no value here ({type(exc).__name__})"
+            lines.append(f"  {name}:{pad}{text}")
+        snippet = self.subject.snippet(expr, mode).splitlines()
+        lines += ["Reproduce with:", "", *("    " + s if s else "" for s in snippet), ""]
+        return "\n".join(lines)
+
+
+def _result_text(ev: Evaluation) -> str:
+    return f"value {ev.values[0]!r}, gradient {list(ev.grads[0])}"
+
+
+def _figures(cell: Cell, ours: Evaluation, theirs: Evaluation, exact: bool) -> None:
+    for p in range(len(ours.values)):
+        pairs = zip(
+            (ours.values[p], *ours.grads[p]), (theirs.values[p], *theirs.grads[p]), strict=True
+        )
+        for a, b in pairs:
+            if not (math.isfinite(a) and math.isfinite(b)):
+                continue
+            diff = abs(a - b)
+            cell.max_abs = max(cell.max_abs, diff)
+            if abs(b) < REL_FLOOR:  # relative to rounding residue: meaningless
+                continue
+            cell.max_rel = max(cell.max_rel, diff / abs(b))
+            if exact:
+                cell.max_ulps = max(cell.max_ulps or 0.0, ulps(a, b))
+
+
+# --- the rows, in order --------------------------------------------------------------------------
+
+#: The laws' rows: key, the operations the law's composite needs, and whether for another
+#: engine it is a convention (``differs``: PyTorch's semantics) rather than a law.
+_LAW_ROWS: Final = tuple(
+    (key, name, law, needs, convention)
+    for (name, law), (key, needs, convention) in zip(
+        LAWS,
+        (
+            ("twice", (), True),
+            ("zero_grad", (), True),
+            ("used_3_times", ("add",), False),
+            ("sum_rule", ("add",), False),
+            ("product_rule", ("mul",), False),
+        ),
+        strict=True,
+    )
+)
+
+
+def check(
+    subject: Subject,
+    references: Sequence[Reference],
+    report: Report,
+    *,
+    ops: Sequence[str] | None = None,
+    require: Sequence[str] = (),
+    min_depth: int = 0,
+    shown: Sequence[str] = (),
+    fail_fast: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Check ``subject`` row by row (see the module docstring), filling in ``report``."""
+    from ..testing import expressions
+
+    run = _Run(subject, references, report, shown, progress, fail_fast)
+    points = subject.points
+    names = list(ops or subject.operations())
+    missing: dict[str, str | Broken | None] = {}
+    for name in names:
+        try:
+            missing[name] = subject.probe(name)
+        except Broken as exc:  # hung or crashed on the probe
+            missing[name] = exc
+    supported = [name for name in names if missing[name] is None]
+    for name in names:
+        if run.stop:
+            return
+        op = OPERATIONS[name]
+        detail = missing[name]
+        if isinstance(detail, Broken):
+            n = 1 if op.arity == 1 else 2
+            c = _worker.PROBE_C if op.has_const else None
+            probe = Expr(
+                n, (Node(name, tuple(range(n)), c),), ((_worker.PROBE_A, _worker.PROBE_B)[:n],)
+            )
+            run.fail(
+                run.cell(name, op.label, "operation"), probe, detail.message, FAIL, "", hung=True
+            )
+            continue
+        if detail is not None:
+            cell = run.cell(name, op.label, "operation")
+            cell.status, cell.detail = (FAIL if name in require else UNSUPPORTED), detail
+            continue
+        strategy = expressions(ops=[name], require=name, max_nodes=3, shared=False, points=points)
+        run.compared(name, op.label, "operation", operation_cases(name), strategy, FAIL)
+    ok = [n for n in supported if all(c.status == PASS for c in report.cells if c.key == n)]
+
+    def draw(**options: Any) -> Any:
+        return expressions(ops=ok, **options) if ok else None
+
+    rows = [
+        (
+            "mixed",
+            f"mixed: random trees over {len(ok)} operations",
+            [],
+            draw(max_nodes=8, max_inputs=4, shared=False, points=points),
+        ),
+        (
+            "reuse",
+            "law: an input used twice accumulates",
+            reuse_cases(ok, supported),
+            draw(max_nodes=6, max_inputs=1, shared=False, points=points),
+        ),
+        (
+            "shared",
+            "law: shared subexpressions (DAGs)",
+            shared_cases(ok, supported),
+            draw(max_nodes=6, max_inputs=2, shared=True, points=points),
+        ),
+    ]
+    for key, label, cases, strategy in rows:
+        if run.stop:
+            return
+        if not cases and strategy is None:
+            run.cell(key, label, "law").status = SKIPPED
+            report.cells[-1].detail = "no operation passed"
+            continue
+        run.compared(key, label, "mixed" if key == "mixed" else "law", cases, strategy, FAIL)
+    law_cases = [e.with_points(e.points[:1]) for e in shared_cases(ok, supported)]
+    for key, name, law, needs, convention in _LAW_ROWS:
+        if run.stop:
+            return
+        kind, failing = ("semantics", DIFFERS) if convention and subject.edges else ("law", FAIL)
+        label = f"{kind}: {name}"
+        if not set(needs) <= set(ok) or not ok:
+            run.cell(key, label, kind).status = SKIPPED
+            report.cells[-1].detail = f"needs {' and '.join(OPERATIONS[n].label for n in needs)}"
+            continue
+        run.law(key, label, kind, law, law_cases, draw(max_nodes=6, points=1), failing)
+    if subject.edges:
+        for key, label, expr in EDGES:
+            needed = {n.op for n in expr.nodes}
+            if not needed <= set(supported):
+                run.cell(key, label, "edge").status = SKIPPED
+                report.cells[-1].detail = f"needs {', '.join(sorted(needed))}"
+                continue
+            cell = run.cell(key, label, "edge", _AS_REFERENCE.name)
+            run.run(cell, [expr], None, partial(run.against, cell, _AS_REFERENCE), DIFFERS)
+    _deep(run, ok, min_depth)
+
+
+def _deep(run: _Run, ok: Sequence[str], min_depth: int) -> None:
+    cell = run.cell("deep", "limit: deep graphs", "limit")
+    op = next((n for n in ("add", "add_const", "radd_const") if n in ok), None)
+    if op is None:
+        cell.status, cell.detail = SKIPPED, "needs a + b or a + c"
+        return
+    if run.progress:
+        run.progress(cell.label)
+    reached = 0
+    for depth in DEPTHS:
+        problem = run.subject.deep(OPERATIONS[op].method or op, depth)
+        cell.examples += 1
+        if problem is not None:
+            cell.status = FAIL if reached < min_depth else LIMITED
+            cell.detail = f"backward() works to depth {reached:,}; at {depth:,}: {problem}"[:200]
+            return
+        reached = depth
+    cell.detail = f"backward() works to depth {reached:,}"

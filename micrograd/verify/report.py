@@ -1,0 +1,208 @@
+"""What a run found: one cell per check, and how it is printed (text, Markdown) and saved (JSON).
+
+A check is a row (an operation, mixed trees, a law, a convention, an edge, the depth limit)
+against one reference (an oracle, finite differences, or micrograd for another engine); a law
+and a limit have no reference. The same model, printer and JSON serve micrograd's report and
+another engine's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "DIFFERS",
+    "FAIL",
+    "LIMITED",
+    "PASS",
+    "SCHEMA",
+    "SKIPPED",
+    "UNSUPPORTED",
+    "Cell",
+    "Report",
+    "format_report",
+    "header",
+    "verdict",
+]
+
+PASS, FAIL, UNSUPPORTED, DIFFERS, LIMITED, SKIPPED = (
+    "pass",
+    "FAIL",
+    "not supported",
+    "differs",
+    "limited",
+    "skipped",
+)
+#: Identifies the JSON document's layout; it changes when a field changes meaning.
+SCHEMA = "micrograd-verify/1"
+
+
+@dataclass
+class Cell:
+    """One check: a row against one reference (``against``; empty for a law or a limit)."""
+
+    key: str
+    label: str
+    kind: str  # operation | mixed | law | semantics | edge | limit
+    against: str = ""
+    status: str = PASS
+    examples: int = 0
+    detail: str = ""
+    counterexample: str | None = None
+    #: Largest differences from the reference: absolute, and where the reference is at least
+    #: ``pipeline.REL_FLOOR``, relative and (against an exact reference) in ulps.
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    max_ulps: float | None = None
+    seconds: float = 0.0
+
+    def failed(self, strict: bool) -> bool:
+        return self.status == FAIL or (strict and self.status in (DIFFERS, LIMITED))
+
+
+@dataclass
+class Report:
+    """Everything a run found, about micrograd (``subject`` is ``"micrograd"``) or an engine."""
+
+    subject: str
+    profile: str
+    examples: int
+    seed: int
+    columns: list[str]
+    strict: bool = False
+    #: micrograd's own report (its verdict is VERIFIED or FAILED), not another engine's.
+    ours: bool = False
+    #: How the engine was loaded: module, attr, file, path, adapter, seconds (other engines).
+    engine: dict[str, Any] = field(default_factory=dict)
+    load_error: str | None = None
+    cells: list[Cell] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.load_error is None and not any(c.failed(self.strict) for c in self.cells)
+
+    def row(self, key: str) -> Cell:
+        """The cell of row ``key``: its failing one if any, else its first."""
+        cells = [c for c in self.cells if c.key == key]
+        if not cells:
+            raise KeyError(key)
+        return next((c for c in cells if c.status != PASS), cells[0])
+
+    def failures(self) -> list[str]:
+        """Keys of the rows that fail this run."""
+        return list(dict.fromkeys(c.key for c in self.cells if c.failed(self.strict)))
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready data (strict JSON: non-finite numbers become strings)."""
+        data = {"schema": SCHEMA, **asdict(self), "passed": self.passed, "verdict": verdict(self)}
+        return _finite(data)  # type: ignore[no-any-return]
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return repr(x)
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x
+
+
+def header(report: Report) -> str:
+    """The first line: what is checked, how hard, and how to replay it."""
+    what = "micrograd verify" + ("" if report.ours else f" --engine {report.subject}")
+    return (
+        f"{what}: profile {report.profile} ({report.examples} random examples per check), "
+        f"seed {report.seed} (replay with --seed {report.seed})"
+    )
+
+
+def verdict(report: Report) -> str:
+    if report.load_error is not None:
+        return f"NOT CHECKED: {report.load_error.splitlines()[0]}"
+    failed = report.failures()
+    counted = [c for c in report.cells if c.status not in (UNSUPPORTED, SKIPPED)]
+    unsupported = len({c.key for c in report.cells if c.status == UNSUPPORTED})
+    tail = f"{sum(c.examples for c in report.cells)} examples, {report.seconds:.1f} s, "
+    tail += f"seed {report.seed}"
+    tail += f"; {unsupported} operations not supported" if unsupported else ""
+    if not failed:
+        return (
+            f"{'VERIFIED' if report.ours else 'CONFORMS'}: all {len(counted)} checks hold ({tail})."
+        )
+    bad = sum(c.failed(report.strict) for c in report.cells)
+    no = "FAILED" if report.ours else "DOES NOT CONFORM"
+    return f"{no}: {bad} of {len(counted)} checks failed ({tail})."
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if x == 0.0:
+        return "0"
+    return f"{x:.1e}" if x < 1e-2 or x >= 1e4 else f"{x:.3g}"
+
+
+def _text(cell: Cell, figures: bool) -> str:
+    if cell.status in (UNSUPPORTED, SKIPPED) or not cell.examples:
+        return cell.status
+    more = ""
+    if figures and cell.against:
+        more = f", {_fmt(cell.max_abs)} / {_fmt(cell.max_rel)}"
+        more += f", {_fmt(cell.max_ulps)} ulps" if cell.max_ulps is not None else ""
+    return f"{cell.status} ({cell.examples}{more})"
+
+
+def format_report(report: Report, *, markdown: bool = False, first_line: bool = True) -> str:
+    """The report as text (or Markdown): header, table, findings, failures, verdict."""
+    out = [header(report), ""] if first_line else []
+    if report.engine:
+        e = report.engine
+        kind = "adapter" if e.get("adapter") else "value class"
+        out += [
+            f"engine: {kind} {e.get('attr')} from {e.get('module')} ({e.get('file')}), "
+            f"imported in {e.get('seconds', 0.0):.2f} s",
+            "",
+        ]
+    if report.load_error:
+        return "\n".join([*out, report.load_error, "", verdict(report)]) + "\n"
+    figures = report.ours
+    head = ["check", *report.columns, "detail"]
+    if figures:
+        head[1:-1] = [
+            f"{c} (examples, max abs / rel{', ulps' * (c == 'sympy')})" for c in head[1:-1]
+        ]
+    body = []
+    for key in dict.fromkeys(c.key for c in report.cells):
+        cells = [c for c in report.cells if c.key == key]
+        by = {c.against: c for c in cells}
+        line = [cells[0].label]
+        line += [_text(by[col], figures) if col in by else "" for col in report.columns]
+        if "" in by:  # a law, a limit or an operation not supported: no reference
+            line[1] = _text(by[""], figures)
+        worst = report.row(key)
+        shown = worst.status != PASS or worst.kind == "limit"
+        line.append(worst.detail if shown else "")
+        body.append(line)
+    if markdown:
+        out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
+    else:
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head) - 1)]
+        for r in [head, *body]:
+            text = "  ".join(f"{c:<{w}}" for c, w in zip(r, widths, strict=False))
+            out.append(f"{text}  {r[-1]}".rstrip())
+    if report.findings:
+        out += ["", "findings:"] + [f"  - {f}" for f in report.findings]
+    for cell in report.cells:
+        if cell.counterexample and cell.status != PASS:
+            against = f" against {cell.against}" if cell.against else ""
+            out += ["", f"{cell.label}{against} ({cell.status}):"]
+            block = cell.counterexample.rstrip("\n")
+            out += [f"```\n{block}\n```"] if markdown else [block]
+    out += ["", verdict(report)]
+    return "\n".join(out) + "\n"
