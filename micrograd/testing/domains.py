@@ -4,8 +4,10 @@ Each operator's :class:`Domain` (in its record, :data:`micrograd.testing.opinfo.
 
 - ``distance(operands, c)``: how far the operands are from the nearest point where the operator
   is undefined or not differentiable (log's 0, relu's kink, a divisor's zero, a negative base
-  under a non-integer power); ``inf`` where there is none, 0 or less at or beyond one. The
-  operator is *smooth* where it is positive, and *clear* of a margin where it is at least that;
+  under a non-integer power), or where its textbook derivative formula is (``x ** 0`` at 0:
+  ``0 * 0 ** -1``; the contract's gradient there is an edge case, not an ordinary example);
+  ``inf`` where there is none, 0 or less at or beyond one. The operator is *smooth* where it is
+  positive, and *clear* of a margin where it is at least that;
 - ``tame(operands, c)``: the operands keep the result and its derivatives moderate (``exp`` of at
   most ``EXP_MAX``, exponents of at most ``R``, ``sin`` and ``cos`` of at most ``TRIG_MAX``);
 - ``fresh(i, c)``: intervals from which a new input for operand ``i`` can be drawn so that both
@@ -99,7 +101,8 @@ class Domain:
     kinks: tuple[float, ...] = ()
 
     def smooth(self, operands: Sequence[float], c: float | None = None) -> bool:
-        """Whether the operator is defined, finite and differentiable at ``operands``."""
+        """Whether the operator and its derivative formula are defined and finite at
+        ``operands``."""
         return self.distance(operands, c) > 0.0
 
     def clear(self, operands: Sequence[float], c: float | None, margin: float) -> bool:

@@ -245,15 +245,16 @@ class Expr:
         *,
         header: Sequence[str] = ("from micrograd import Value",),
         adapter: str | None = None,
-        twice: bool = False,
+        mode: str = "",
     ) -> str:
         """A runnable Python snippet that builds this expression at ``point`` and prints the
         output's value and the inputs' gradients.
 
         Nodes used more than once get a name (``t3 = ...``); the others are written inline.
         ``header`` makes ``Value`` (or the adapter) available; with ``adapter``, every step is a
-        call of that adapter object's methods (``A.mul(x0, x1)``); ``twice`` calls
-        ``backward()`` two times.
+        call of that adapter object's methods (``A.mul(x0, x1)``). ``mode`` ``"twice"`` calls
+        ``backward()`` again; ``"zeroed"`` zeroes the inputs' gradients and calls it again, three
+        times (as the laws do).
         """
         if point is None:
             if not self.points:
@@ -282,12 +283,20 @@ class Expr:
                 code.append(_wrap(text) if adapter is None else text)
         xs = [f"x{i}" for i in range(self.n_inputs)]
         if adapter is None:
-            lines += ["out.backward()"] * (1 + twice)
-            lines.append(f"print(out.data, [{', '.join(x + '.grad' for x in xs)}])")
+            backward, zero = "out.backward()", "; ".join(f"{x}.grad = 0.0" for x in xs)
+            grads = ", ".join(f"{x}.grad" for x in xs)
+            data = "out.data"
         else:
-            lines += [f"{adapter}.backward(out)"] * (1 + twice)
+            backward = f"{adapter}.backward(out)"
+            zero = "; ".join(f"{adapter}.zero_grad({x})" for x in xs)
             grads = ", ".join(f"{adapter}.grad({x})" for x in xs)
-            lines.append(f"print({adapter}.data(out), [{grads}])")
+            data = f"{adapter}.data(out)"
+        lines.append(backward)
+        if mode == "twice":
+            lines.append(backward)
+        elif mode == "zeroed":
+            lines += ["for _ in range(3):", f"    {zero}", f"    {backward}"]
+        lines.append(f"print({data}, [{grads}])")
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -178,18 +178,20 @@ def _dot_rounding(operands: Sequence[float], c: float | None, value: float) -> f
 
 
 def _pow_const_distance(v: Sequence[float], c: float | None) -> float:
+    # the rule c * x ** (c - 1) is defined at x = 0 for integers c >= 1 only: at c = 0 it is
+    # 0 * 0 ** -1 (micrograd's contract says 0, a textbook engine divides by zero: an edge)
     assert c is not None
     if not math.isfinite(c):
         return 0.0
     if c.is_integer():
-        return inf if c >= 0.0 else abs(v[0])
+        return inf if c >= 1.0 else abs(v[0])
     return v[0]
 
 
 def _pow_const_fresh(i: int, c: float | None) -> tuple[tuple[float, float], ...]:
     assert c is not None
     if c.is_integer():
-        return ANY if c >= 0.0 else AWAY_FROM_ZERO
+        return ANY if c >= 1.0 else AWAY_FROM_ZERO
     return POSITIVE
 
 

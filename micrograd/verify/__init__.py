@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .cli import CI_SEED, EXIT_FAILED, EXIT_MISSING, EXIT_NOT_LOADED, EXIT_OK, EXIT_USAGE, main
 from .pipeline import PROFILES, REFERENCES, Engine, Micrograd, check
@@ -203,4 +204,16 @@ def _checked(
         report.load_error = f"the engine could not be reloaded: {exc.args[0]}"
     except Broken as exc:  # making a value hung or crashed
         report.load_error = f"the engine's basics do not work: {exc.message}"
-    report.findings += list(engine.notes)
+    report.findings += _grouped(engine.notes)
+
+
+def _grouped(notes: Iterable[str]) -> list[str]:
+    """One line per kind of finding (``grad of x0 is an int (1)`` and ``grad of x3 is an int
+    (2)`` are one kind), with how many there were."""
+    kinds: dict[str, list[str]] = {}
+    for note in notes:
+        kinds.setdefault(re.sub(r"\bx\d+\b|\([^)]*\)", "", note), []).append(note)
+    return [
+        group[0] + (f" (and {len(group) - 1} more like it)" if len(group) > 1 else "")
+        for group in kinds.values()
+    ]

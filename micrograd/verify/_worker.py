@@ -94,20 +94,28 @@ def describe(exc: BaseException) -> dict[str, Any]:
 _ABSENT = re.compile(
     r"unsupported operand type|bad operand type|has no attribute|object is not callable"
     r"|not supported between|can't multiply sequence|must be real number, not"
+    r"|required positional argument|positional arguments? but \d+ (was|were) given"
+    r"|unexpected keyword argument"
 )
+#: Inside the engine, a number operand used as a value: the engine does not take numbers there.
+_UNWRAPPED = re.compile(r"'(float|int)' object has no attribute")
 
 
-def missing(exc: BaseException, adapter_files: Sequence[str]) -> bool:
+def missing(exc: BaseException, adapter_files: Sequence[str], takes_number: bool = False) -> bool:
     """Whether ``exc``, raised by calling an operation, means the engine lacks it.
 
     ``NotImplementedError`` and an assertion (``assert isinstance(other, (int, float))``) always
     do; a ``TypeError`` or ``AttributeError`` does when Python raised it at the call itself
-    (no frame of the engine ran), not from inside the engine's code.
+    (no frame of the engine ran: no such method, or one with other parameters), not from inside
+    the engine's code, except that a number operand the engine reads as a value
+    (``'float' object has no attribute 'data'``) means it takes values only.
     """
     if isinstance(exc, (NotImplementedError, AssertionError)):
         return True
     if not isinstance(exc, (TypeError, AttributeError)):
         return False
+    if takes_number and _UNWRAPPED.search(str(exc)):
+        return True
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
     files = _ours() | {os.path.abspath(f) for f in adapter_files}
     engine_frames = [f for f in frames if os.path.abspath(f.filename) not in files]
@@ -210,7 +218,7 @@ def probe(adapter: Any, name: str, adapter_files: Sequence[str]) -> dict[str, An
             args.append(PROBE_C)
         method(*args)
     except Exception as exc:
-        status = "missing" if missing(exc, adapter_files) else "error"
+        status = "missing" if missing(exc, adapter_files, takes_number) else "error"
         return {"status": status, **describe(exc)}
     return {"status": "ok"}
 

@@ -149,7 +149,7 @@ class Micrograd(Subject):
         return _error_text(reply) if "error" in reply else None
 
     def snippet(self, expr: Expr, mode: str) -> str:
-        return expr.snippet(twice=mode == "twice")
+        return expr.snippet(mode=mode)
 
 
 class Engine(Subject):
@@ -216,12 +216,11 @@ class Engine(Subject):
             if where != ".":  # run from the directory the kit was run from
                 head += ["import sys", f"sys.path.insert(0, {where!r})"]
         module, attr = info.get("module", "engine"), info.get("attr", "Value")
-        twice = mode == "twice"
         if info.get("adapter"):
             head += [f"from {module} import {attr}", "", f"A = {attr}()"]
-            return expr.snippet(header=head, adapter="A", twice=twice)
+            return expr.snippet(header=head, adapter="A", mode=mode)
         head.append(f"from {module} import {attr}{'' if attr == 'Value' else ' as Value'}")
-        return expr.snippet(header=head, twice=twice)
+        return expr.snippet(header=head, mode=mode)
 
 
 def _error_text(result: dict[str, Any]) -> str:

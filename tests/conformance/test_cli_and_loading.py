@@ -186,7 +186,7 @@ def test_the_readme_example_run_is_what_the_kit_prints(monkeypatch: pytest.Monke
     out = io.StringIO()
     monkeypatch.chdir(Path(__file__).parents[2])
     code = main(command[3:], out=out)
-    assert code == EXIT_FAILED
+    assert code == EXIT_OK  # karpathy's engine conforms; its differences are listed
     documented = [line for line in block.splitlines() if "  " in line and line[:1] not in " $"]
     printed = out.getvalue().splitlines()
     for line in documented:  # the table, row by row (timings aside)

@@ -79,7 +79,7 @@ def test_snippets_in_plain_syntax_and_through_an_adapter() -> None:
     assert expr.source() == "((-0.5) - x0) * x1"
     plain = expr.snippet().splitlines()
     assert plain[2:5] == ["x0 = Value(1.5)", "x1 = Value(-2.0)", "out = ((-0.5) - x0) * x1"]
-    adapted = expr.snippet(header=["A = ..."], adapter="A", twice=True).splitlines()
+    adapted = expr.snippet(header=["A = ..."], adapter="A", mode="twice").splitlines()
     assert adapted[2:] == [
         "x0 = A.value(1.5)",
         "x1 = A.value(-2.0)",

