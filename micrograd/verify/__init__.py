@@ -169,7 +169,7 @@ def _checked(
     info = {k: v for k, v in hello.items() if k not in ("hello", "output")}
     if isinstance(info.get("file"), str):  # as the user named it: relative to where they ran it
         where = os.path.relpath(str(info["file"]), process.cwd)
-        info["file"] = info["file"] if where.startswith("..") else where
+        info["where"] = info["file"] if where.startswith("..") else where
     report.engine = info
     text = str(hello.get("output") or "").strip()
     if text:
@@ -212,7 +212,8 @@ def _grouped(notes: Iterable[str]) -> list[str]:
     (2)`` are one kind), with how many there were."""
     kinds: dict[str, list[str]] = {}
     for note in notes:
-        kinds.setdefault(re.sub(r"\bx\d+\b|\([^)]*\)", "", note), []).append(note)
+        kind = re.sub(r"\bx\d+\b|\([^)]*\)|(?<=of a )\w+ (?=result)", "", note)
+        kinds.setdefault(kind, []).append(note)
     return [
         group[0] + (f" (and {len(group) - 1} more like it)" if len(group) > 1 else "")
         for group in kinds.values()

@@ -19,6 +19,7 @@ import json
 import math
 import numbers
 import os
+import pkgutil
 import re
 import sys
 import time
@@ -58,6 +59,13 @@ def number(x: object, what: str, notes: set[str]) -> float:
         except Exception as exc:  # the engine's type, the engine's error
             raise Finding(f"{what} ({type(x).__name__}) cannot be read as a float: {exc}") from None
         notes.add(f"{what} is a {type(x).__module__}.{type(x).__name__}, not a float")
+        return value
+    if getattr(x, "shape", None) == () and hasattr(x, "__float__"):  # a 0-d array
+        try:
+            value = float(x)
+        except Exception as exc:
+            raise Finding(f"{what} ({type(x).__name__}) cannot be read as a float: {exc}") from None
+        notes.add(f"{what} is a 0-d {type(x).__module__}.{type(x).__name__}, not a float")
         return value
     raise Finding(f"{what} is a {type(x).__name__} ({x!r:.80}), not a number")
 
@@ -306,41 +314,21 @@ def load(target: str) -> tuple[Any, dict[str, Any]]:
     """The adapter for ``target`` and how it was found (for the report and the snippets)."""
     location, attr = _split(target)
     if os.path.exists(location) or location.endswith(".py"):
-        module, root, name = _import_path(location)
-        path_entry: str | None = root
+        module = _import_path(location)[0]
     else:
-        module, name, path_entry = importlib.import_module(location), location, None
-    adapter_mod = sys.modules["_conformance_adapter"]
+        module = importlib.import_module(location)
     if attr is None:
-        if hasattr(module, "Value"):
-            attr = "Value"
-        else:
-            adapters = [
-                n
-                for n, obj in vars(module).items()
-                if _is_adapter_class(obj) and obj.__module__ == module.__name__
-            ]
-            if len(adapters) != 1:
-                classes = sorted(
-                    n
-                    for n, obj in vars(module).items()
-                    if isinstance(obj, type) and hasattr(obj, "backward")
-                )
-                hint = f"; classes with backward(): {', '.join(classes)}" if classes else ""
-                raise LookupError(
-                    f"{name} has no Value class and no single Adapter subclass; "
-                    f"name one as {target}:Name{hint}"
-                )
-            attr = adapters[0]
+        module, attr = _find(module, target)
     obj: Any = module
     for part in attr.split("."):
+        if not hasattr(obj, part) and isinstance(obj, ModuleType):  # a submodule: pkg:engine.Value
+            importlib.import_module(f"{obj.__name__}.{part}")
         obj = getattr(obj, part)
-    info = {
-        "module": name,
-        "path": path_entry,
-        "attr": attr,
-        "file": getattr(module, "__file__", None),
-    }
+    if isinstance(obj, ModuleType):
+        module, attr = _find(obj, target)
+        obj = getattr(module, attr)
+    file = getattr(module, "__file__", None)
+    info = {"module": module.__name__, "attr": attr, "file": file, "path": _root(module)}
     if _is_adapter_class(obj):
         adapter = obj()
         info["adapter"] = True
@@ -348,11 +336,67 @@ def load(target: str) -> tuple[Any, dict[str, Any]]:
         adapter = obj
         info["adapter"] = True
     elif isinstance(obj, type) or callable(obj):
-        adapter = adapter_mod.Adapter(obj)
+        adapter = sys.modules["_conformance_adapter"].Adapter(obj)
         info["adapter"] = False
     else:
-        raise TypeError(f"{name}:{attr} is a {type(obj).__name__}, not a class")
+        raise TypeError(f"{module.__name__}:{attr} is a {type(obj).__name__}, not a class")
     return adapter, info
+
+
+def _own(module: ModuleType) -> list[str]:
+    """What in ``module`` the kit can drive: the Adapter subclasses defined there (they win over
+    a ``Value`` they import), else its ``Value``."""
+    adapters = [
+        n
+        for n, obj in vars(module).items()
+        if _is_adapter_class(obj) and obj.__module__ == module.__name__
+    ]
+    return adapters or (["Value"] if isinstance(getattr(module, "Value", None), type) else [])
+
+
+def _find(module: ModuleType, target: str) -> tuple[ModuleType, str]:
+    """The module and name of the class to drive: in ``module``, else (a package) in the one
+    submodule that has one (karpathy's layout: ``micrograd/engine.py``)."""
+    found = [(module, n) for n in _own(module)]
+    if not found and hasattr(module, "__path__"):
+        classes: dict[int, tuple[ModuleType, str]] = {}
+        for sub in pkgutil.walk_packages(module.__path__, module.__name__ + "."):
+            try:
+                submodule = importlib.import_module(sub.name)
+            except Exception:  # an example script or a test of the package: not the engine
+                continue
+            for n in _own(submodule):
+                cls = getattr(submodule, n)  # one class, imported by several modules: where
+                if id(cls) not in classes or cls.__module__ == submodule.__name__:  # it is made
+                    classes[id(cls)] = (submodule, n)
+        found = list(classes.values())
+    if len(found) == 1:
+        return found[0]
+    if found:
+        names = ", ".join(f"{target}:{m.__name__.rpartition('.')[2]}.{n}" for m, n in found)
+        raise LookupError(
+            f"{module.__name__} has several classes the kit could check: name one: {names}"
+        )
+    classes = sorted(
+        n for n, obj in vars(module).items() if isinstance(obj, type) and hasattr(obj, "backward")
+    )
+    hint = f"; classes with backward(): {', '.join(classes)}" if classes else ""
+    raise LookupError(
+        f"{module.__name__} has no Value class and no Adapter subclass; name one as "
+        f"{target}:Name{hint}"
+    )
+
+
+def _root(module: ModuleType) -> str | None:
+    """The directory that ``import {module.__name__}`` needs on ``sys.path``."""
+    file: str | None = getattr(module, "__file__", None)
+    if not file:
+        return None
+    parts = module.__name__.count(".") + (os.path.basename(file) == "__init__.py")
+    root = os.path.dirname(os.path.abspath(file))
+    for _ in range(parts):
+        root = os.path.dirname(root)
+    return root
 
 
 def _is_adapter_class(obj: object) -> bool:

@@ -69,12 +69,12 @@ def _first(ok: Sequence[str], *names: str) -> str | None:
     return next((n for n in names if n in ok), None)
 
 
-def reuse_cases(ok: Sequence[str], supported: Sequence[str]) -> list[Expr]:
-    """An input used twice: ``x op x`` for every supported binary operation (the law's very
-    subject, so even one whose own row failed), and ``(x op 2) op2 x`` over passing ones."""
+def reuse_cases(ok: Sequence[str]) -> list[Expr]:
+    """An input used twice: ``x op x`` and ``(x op 2) op2 x``, over operations that passed their
+    own rows (a rule's bug fails its own row, not this one)."""
     out = []
     for name in ("add", "mul", "sub", "div", "pow"):
-        if name in supported:
+        if name in ok:
             out += _at_valid_points((Node(name, (0, 0)),), 1)
     inner = _first(ok, "mul_const", "add_const", "rmul_const", "radd_const")
     outer = _first(ok, "add", "mul", "sub")
@@ -83,10 +83,10 @@ def reuse_cases(ok: Sequence[str], supported: Sequence[str]) -> list[Expr]:
     return out
 
 
-def shared_cases(ok: Sequence[str], supported: Sequence[str]) -> list[Expr]:
-    """A subexpression used twice: ``t = op(x); t + t`` — needs a topological order. ``op``
-    is an operation that passed; ``+`` (or ``*``, ``-``) is used even if its row failed."""
-    combine = _first(ok, "add", "mul", "sub") or _first(supported, "add", "mul", "sub")
+def shared_cases(ok: Sequence[str]) -> list[Expr]:
+    """A subexpression used twice: ``t = op(x); t + t`` — needs a topological order; over
+    operations that passed their own rows."""
+    combine = _first(ok, "add", "mul", "sub")
     if combine is None:
         return []
     out = []

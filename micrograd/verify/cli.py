@@ -12,6 +12,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import Literal, TextIO
 
@@ -212,17 +213,20 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         "ops": ops,
         "progress": progress if interactive else None,
     }
-    if args.engine:
-        report = check_engine(
-            args.engine,
-            timeout=args.timeout,
-            import_timeout=args.import_timeout,
-            oracles=oracles,
-            **common,
-        )
-    else:
-        assert oracles is not None
-        report = run(oracles=oracles, **common)
+    # Hypothesis keeps a cache in .hypothesis/ of the working directory: not in the user's
+    with tempfile.TemporaryDirectory(prefix="micrograd-verify-") as scratch:
+        os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", scratch)
+        if args.engine:
+            report = check_engine(
+                args.engine,
+                timeout=args.timeout,
+                import_timeout=args.import_timeout,
+                oracles=oracles,
+                **common,
+            )
+        else:
+            assert oracles is not None
+            report = run(oracles=oracles, **common)
     if interactive:
         stream.write("\r\033[K")
     stream.write(format_report(report, first_line=False))

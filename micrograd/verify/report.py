@@ -164,7 +164,8 @@ def format_report(report: Report, *, markdown: bool = False, first_line: bool = 
         e = report.engine
         kind = "adapter" if e.get("adapter") else "value class"
         out += [
-            f"engine: {kind} {e.get('attr')} from {e.get('module')} ({e.get('file')}), "
+            f"engine: {kind} {e.get('attr')} from {e.get('module')} "
+            f"({e.get('where', e.get('file'))}), "
             f"imported in {e.get('seconds', 0.0):.2f} s",
             "",
         ]

@@ -135,7 +135,8 @@ def test_an_engine_called_micrograd_is_theirs_not_ours(tmp_path: Path) -> None:
         "micrograd.engine", profile="quick", seed=0, timeout=TIMEOUT, oracles=[], cwd=str(tmp_path)
     )
     assert r.load_error is None, r.load_error
-    assert r.engine["file"] == str(Path("micrograd") / "engine.py")
+    assert r.engine["where"] == str(Path("micrograd") / "engine.py")
+    assert r.engine["file"] == str(tmp_path / "micrograd" / "engine.py")
     # theirs has no abs(); ours would support it
     assert r.row("abs").status == "not supported"
 

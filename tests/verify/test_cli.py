@@ -172,3 +172,13 @@ def test_a_reader_that_leaves_early_ends_the_run_quietly() -> None:
         err = proc.stderr.read()
         assert proc.wait(timeout=120) == 141, err
     assert "Traceback" not in err
+
+
+def test_a_run_writes_nothing_into_the_working_directory(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+    command = [sys.executable, "-m", "micrograd", "verify", "--profile", "quick", "--ops", "add"]
+    result = subprocess.run(
+        [*command, "--oracles", "fd"], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert result.returncode == EXIT_OK, result.stdout + result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -45,6 +45,10 @@ class Evaluation:
     values: tuple[float, ...]
     grads: tuple[tuple[float, ...], ...]  # grads[point][input]
 
+    def at(self, point: int) -> Evaluation:
+        """The evaluation at one of the points only."""
+        return Evaluation((self.values[point],), (self.grads[point],))
+
 
 @dataclass(frozen=True, slots=True)
 class Oracle:

@@ -239,3 +239,62 @@ class WrongCos(Value):
 
         out._backward = _backward
         return out
+
+
+class SetOrderBackward(Value):
+    """backward() collects the graph into a set and runs each node's _backward in set order,
+    which follows the nodes' hashes (their addresses): the order, and the gradients of a value
+    used more than once, change from one run of the same program to the next."""
+
+    def backward(self):
+        nodes, stack = set(), [self]
+        while stack:
+            v = stack.pop()
+            if v not in nodes:
+                nodes.add(v)
+                stack.extend(v._prev)
+        self.grad = 1.0
+        for v in nodes:
+            v._backward()
+
+
+class NumbersNotWrapped(Value):
+    """+ and * assume the other operand is a Value: ``v + 1`` reads ``(1).data``. The engine
+    does not take numbers there, which is not a bug in its rules."""
+
+    def __add__(self, other):
+        out = type(self)(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        out = type(self)(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class SigmoidHelper(Value):
+    """sigmoid is a numeric helper taking a number, not an operation on the value."""
+
+    def sigmoid(self, x):
+        return 1 / (1 + math.exp(-x))
+
+
+class NumpyData(Value):
+    """data and grad are 0-d NumPy arrays, as when a learner writes ``np.array(x)``."""
+
+    def __init__(self, data, _children=(), _op=""):
+        import numpy as np
+
+        super().__init__(np.asarray(data, dtype=float), _children, _op)
+        self.grad = np.asarray(0.0)

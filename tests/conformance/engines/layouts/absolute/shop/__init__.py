@@ -1,0 +1,1 @@
+from shop.engine import Value  # absolute, as learners often write it
