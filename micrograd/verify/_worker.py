@@ -359,7 +359,7 @@ def _find(module: ModuleType, target: str) -> tuple[ModuleType, str]:
     submodule that has one (karpathy's layout: ``micrograd/engine.py``)."""
     found = [(module, n) for n in _own(module)]
     if not found and hasattr(module, "__path__"):
-        classes: dict[int, tuple[ModuleType, str]] = {}
+        unique: dict[int, tuple[ModuleType, str]] = {}
         for sub in pkgutil.walk_packages(module.__path__, module.__name__ + "."):
             try:
                 submodule = importlib.import_module(sub.name)
@@ -367,9 +367,9 @@ def _find(module: ModuleType, target: str) -> tuple[ModuleType, str]:
                 continue
             for n in _own(submodule):
                 cls = getattr(submodule, n)  # one class, imported by several modules: where
-                if id(cls) not in classes or cls.__module__ == submodule.__name__:  # it is made
-                    classes[id(cls)] = (submodule, n)
-        found = list(classes.values())
+                if id(cls) not in unique or cls.__module__ == submodule.__name__:  # it is made
+                    unique[id(cls)] = (submodule, n)
+        found = list(unique.values())
     if len(found) == 1:
         return found[0]
     if found:

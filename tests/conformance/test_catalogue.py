@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import ENGINES, report
+from .support import report
 
 BUILT_ON_MUL = {"sub", "div", "mul_const", "rmul_const", "rsub_const", "neg", "div_const"}
 BUILT_ON_MUL |= {"rdiv_const", "sub_const", "shared", "reuse", "mixed"}
