@@ -163,7 +163,10 @@ def _safe(expr: Expr) -> Callable[[Sequence[float]], bool]:
 
 def fd_evaluation(expr: Expr, *, step: float = FD_STEP) -> Evaluation | None:
     """Values (plain floats) and finite-difference gradients of ``expr`` at its points; ``None``
-    where finite differences do not apply (a point on a kink or a domain boundary)."""
+    where finite differences do not apply: outside the domain random examples keep to (on a
+    kink, next to a pole, ``exp(709)``, where a step loses its accuracy)."""
+    if not all(expr.inside(p) for p in expr.points):
+        return None
     values, grads = [], []
     for point in expr.points:
         try:

@@ -11,7 +11,8 @@
   standard library (the property suite checks micrograd against them, forward mode against
   reverse mode).
 - ``ordinary`` and ``edges``: hand-derived cases at ordinary points, and the numeric contract
-  at special points (IEEE results as PyTorch float64 gives them).
+  at special points (IEEE results as PyTorch float64 gives them); ``wide``: operands far out in
+  the finite domain (``exp`` at 709), where the value and the gradient are finite.
 - ``torch``, ``jax``, ``sympy``: how each oracle writes the operator, as Python source over
   ``{0}``, ``{1}`` (operands; for ``dot``, operand lists) and ``{c}``, evaluated with the
   backend's names (``torch``; ``jnp`` and ``jax``; ``sympy``, ``Tanh``). The exact oracle gets
@@ -103,6 +104,9 @@ class OpInfo:
     sympy: str = ""
     method: str | None = None
     spellings: tuple[Spelling, ...] = ()
+    #: Operands (then ``c``) far out in the finite domain, where random examples do not go but
+    #: a range-limited implementation (an ``exp`` clamped at 700, a ``log`` at 1e-7) fails.
+    wide: tuple[tuple[float, ...], ...] = ()
     #: The size of the operator's own rounding error, in units of eps, from the operands, ``c``
     #: and the result: ``None`` for one rounding of the result (``|value|``).
     rounding: Callable[[Sequence[float], float | None, float], float] | None = field(
@@ -206,6 +210,7 @@ _RECORDS: Final = (
             Case((inf, -inf), None, nan, (1.0, 1.0)),
             Case((1e308, 1e308), None, inf, (1.0, 1.0)),
         ),
+        wide=((1e300, -1e300), (1e300, 1e-300)),
         torch="{0} + {1}",
         jax="jnp.add({0}, {1})",
         sympy="{0} + {1}",
@@ -221,6 +226,7 @@ _RECORDS: Final = (
             Case((inf, 0.0), None, nan, (0.0, inf)),
             Case((1e308, 10.0), None, inf, (10.0, 1e308)),
         ),
+        wide=((1e150, 1e150), (1e-150, 1e-150)),
         torch="{0} * {1}",
         jax="jnp.multiply({0}, {1})",
         sympy="{0} * {1}",
@@ -242,6 +248,7 @@ _RECORDS: Final = (
             Case((1.0, inf), None, 0.0, (0.0, 0.0)),
             Case((inf, inf), None, nan, (0.0, nan)),
         ),
+        wide=((1e300, 1e5), (1e-300, 1e5), (1e150, 1e150)),
         torch="{0} / {1}",
         jax="jnp.divide({0}, {1})",
         sympy="{0} / {1}",
@@ -278,6 +285,7 @@ _RECORDS: Final = (
             Case((10.0, 400.0), None, inf, (inf, inf)),
             Case((-10.0, 401.0), None, -inf, (inf, nan)),
         ),
+        wide=((1e10, 30.0), (1e-5, -30.0), (0.5, 1000.0)),
         torch="{0} ** {1}",
         jax="jnp.power({0}, {1})",
         sympy="{0} ** {1}",
@@ -293,6 +301,7 @@ _RECORDS: Final = (
             Case((nan,), None, nan, (-1.0,)),
             Case((0.0,), None, -0.0, (-1.0,)),
         ),
+        wide=((1e308,), (5e-324,)),
         torch="-{0}",
         jax="jnp.negative({0})",
         sympy="-{0}",
@@ -304,6 +313,7 @@ _RECORDS: Final = (
         lambda x, c: (1.0,),
         ordinary=(Case((2.5,), 1.25, 3.75, (1.0,)),),
         edges=(Case((inf,), -inf, nan, (1.0,)), Case((-0.0,), -0.0, -0.0, (1.0,))),
+        wide=((1e300, -1e290), (1e-300, 1e300)),
         torch="{0} + {c}",
         jax="{0} + {c}",
         sympy="{0} + {c}",
@@ -321,6 +331,7 @@ _RECORDS: Final = (
         lambda x, c: (c,),
         ordinary=(Case((2.5,), -4.0, -10.0, (-4.0,)),),
         edges=(Case((inf,), 0.0, nan, (0.0,)), Case((0.0,), inf, nan, (inf,))),
+        wide=((1e300, 1e5), (1e-300, 1e-5)),
         torch="{0} * {c}",
         jax="{0} * {c}",
         sympy="{0} * {c}",
@@ -339,6 +350,7 @@ _RECORDS: Final = (
             Case((-1.0,), -0.0, inf, (-inf,)),
             Case((inf,), inf, nan, (0.0,)),
         ),
+        wide=((1e300, 1e-5), (1e-300, 1e5)),
         torch="{0} / {c}",
         jax="{0} / {c}",
         sympy="{0} / {c}",
@@ -361,6 +373,7 @@ _RECORDS: Final = (
             Case((-0.0,), 1.0, -inf, (-inf,)),
             Case((inf,), 1.0, 0.0, (0.0,)),
         ),
+        wide=((1e-150, 1.0), (1e150, 1e300)),
         torch="{c} / {0}",
         jax="{c} / {0}",
         sympy="{c} / {0}",
@@ -404,6 +417,7 @@ _RECORDS: Final = (
             Case((0.0,), 2.5, 0.0, (0.0,)),
             Case((1e200,), 2.0, inf, (2e200,)),
         ),
+        wide=((1e100, 3.0), (1e-50, -3.0), (1e300, 0.5)),
         torch="{0} ** {c}",
         # JAX differentiates x ** 0.0 at x = 0 as 0 * 0 ** -1 = nan; the derivative is 0
         jax="jnp.ones_like({0}) if {c} == 0.0 else {0} ** {c}",
@@ -436,6 +450,7 @@ _RECORDS: Final = (
             Case((-inf,), 0.5, inf, (-inf,)),
             Case((2000.0,), 2.0, inf, (inf,)),
         ),
+        wide=((1000.0, 2.0), (-1000.0, 2.0), (700.0, 2.718281828459045)),
         torch="{c} ** {0}",
         jax="{c} ** {0}",
         sympy="{c} ** {0}",
@@ -456,6 +471,7 @@ _RECORDS: Final = (
             Case((-inf,), None, 0.0, (0.0,)),
             Case((nan,), None, nan, (nan,)),
         ),
+        wide=((709.0,), (700.0,), (-700.0,), (-745.0,)),
         torch="torch.exp({0})",
         jax="jnp.exp({0})",
         sympy="sympy.exp({0})",
@@ -476,6 +492,7 @@ _RECORDS: Final = (
             Case((inf,), None, inf, (0.0,)),
             Case((-inf,), None, nan, (0.0,)),
         ),
+        wide=((1e-300,), (2.2250738585072014e-308,), (1e300,)),
         torch="torch.log({0})",
         jax="jnp.log({0})",
         sympy="sympy.log({0})",
@@ -492,6 +509,7 @@ _RECORDS: Final = (
             Case((nan,), None, nan, (nan,)),
             Case((-0.0,), None, -0.0, (1.0,)),
         ),
+        wide=((20.0,), (-20.0,), (1e-300,)),
         torch="torch.tanh({0})",
         jax="jnp.tanh({0})",
         # 1 / cosh(x)**2 as its derivative: SymPy's 1 - tanh(x)**2 cancels (see _sympy.py)
@@ -510,6 +528,7 @@ _RECORDS: Final = (
             Case((-inf,), None, 0.0, (0.0,)),
             Case((nan,), None, nan, (nan,)),
         ),
+        wide=((30.0,), (-700.0,), (700.0,)),
         torch="torch.sigmoid({0})",
         jax="jax.nn.sigmoid({0})",
         sympy="1 / (1 + sympy.exp(-{0}))",
@@ -527,6 +546,7 @@ _RECORDS: Final = (
             Case((-inf,), None, 0.0, (0.0,)),
             Case((inf,), None, inf, (1.0,)),
         ),
+        wide=((1e308,), (-1e308,)),
         torch="torch.relu({0})",
         jax="jax.nn.relu({0})",
         sympy="sympy.Piecewise(({0}, {0} > 0), (0, True))",
@@ -543,6 +563,7 @@ _RECORDS: Final = (
             Case((nan,), None, nan, (0.0,)),
             Case((-inf,), None, inf, (-1.0,)),
         ),
+        wide=((1e308,), (-1e308,)),
         torch="torch.abs({0})",
         jax="jnp.abs({0})",
         sympy="sympy.Abs({0})",
@@ -563,6 +584,7 @@ _RECORDS: Final = (
             Case((-0.0,), None, -0.0, (1.0,)),
             Case((1e300,), None, math.sin(1e300), (math.cos(1e300),)),
         ),
+        wide=((1e5,), (-1e10,)),
         torch="torch.sin({0})",
         jax="jnp.sin({0})",
         sympy="sympy.sin({0})",
@@ -583,6 +605,7 @@ _RECORDS: Final = (
             Case((-0.0,), None, 1.0, (0.0,)),
             Case((1e300,), None, math.cos(1e300), (-math.sin(1e300),)),
         ),
+        wide=((1e5,), (-1e10,)),
         torch="torch.cos({0})",
         jax="jnp.cos({0})",
         sympy="sympy.cos({0})",
@@ -625,6 +648,7 @@ _RECORDS: Final = (
             Case((1e200, 1e200), None, inf, (1e200, 1e200)),
             Case((5e-324, -1.0), None, -5e-324, (-1.0, 5e-324)),
         ),
+        wide=((1e150, 1e150, 1e150, 1e150), (1e-300, 1e300, 1.0, 1.0)),
         torch="(torch.stack({0}) * torch.stack({1})).sum(0)",
         jax="(jnp.stack({0}) * jnp.stack({1})).sum(0)",
         sympy="sympy.Add(*[a * b for a, b in zip({0}, {1}, strict=True)])",
@@ -666,6 +690,11 @@ def coverage(records: Mapping[str, OpInfo] = RECORDS) -> list[str]:
             if (case.c is not None) != op.has_const:
                 need = "needs" if op.has_const else "takes no"
                 problems.append(f"operator {name!r}: case {case} {need} c")
+        for wide in info.wide:
+            if not op.accepts(len(wide) - op.has_const):
+                problems.append(
+                    f"operator {name!r}: wide case {wide} has the wrong number of operands"
+                )
         for spelling in info.spellings:
             if ("{c}" in spelling.syntax) != op.has_const or ("{1}" in spelling.syntax) != (
                 op.arity == 2

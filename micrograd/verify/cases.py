@@ -2,7 +2,8 @@
 
 Every case is an :class:`~micrograd.testing.Expr` at points inside its operations' domains (as
 the strategies keep them), except the deliberate ones: the kinks of ``relu`` and ``abs``,
-integer powers at 0, and the edges: the points where a textbook rule is not defined
+integer powers at 0, operands far out in the finite domain (each record's ``wide``), and the
+edges: the points where a textbook rule is not defined
 (``x ** 0`` at 0 is ``0 * 0 ** -1``, ``1 / 0``, ``log 0``, overflow), where micrograd's contract
 gives PyTorch's IEEE results and Python's ``math`` raises or returns ``complex``. An engine
 that differs there *differs*; it fails only under ``--strict``.
@@ -60,6 +61,10 @@ def operation_cases(name: str) -> list[Expr]:
             out += _at_valid_points(nodes, n)
     for kink in domain.kinks:
         out.append(Expr(1, (Node(name, (0,)),), ((kink,),)))
+    for wide in op.info.wide:  # far out in the finite domain: a clamped rule fails here
+        n = len(wide) - op.has_const
+        c = wide[-1] if op.has_const else None
+        out.append(Expr(n, (Node(name, tuple(range(n)), c),), (wide[:n],)))
     if name == "pow_const":  # integer powers at 0, where the rule c * x ** (c - 1) is defined
         out += [Expr(1, (Node(name, (0,), c),), ((0.0,),)) for c in (1.0, 2.0)]
     return out

@@ -56,6 +56,8 @@ CATALOGUE = {
     ),
     "catalogue.py:CrashesInTanh": Case(frozenset({"tanh"}), says="exited with code 70"),
     "catalogue.py:ComplexLog": Case(frozenset({"log"}), says="complex"),
+    "catalogue.py:ClampedExp": Case(frozenset({"exp"}), says="the value is"),
+    "catalogue.py:ClampedLog": Case(frozenset({"log"}), says="the value is"),
 }
 CORRECT = ["karpathy.py", "catalogue.py:KarpathyPow", "trains_at_import.py", "other_api.py"]
 

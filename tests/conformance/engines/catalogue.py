@@ -298,3 +298,30 @@ class NumpyData(Value):
 
         super().__init__(np.asarray(data, dtype=float), _children, _op)
         self.grad = np.asarray(0.0)
+
+
+class ClampedExp(Value):
+    """exp clamped at 700 "to avoid overflow": wrong from 700 to 709.78, where exp is finite."""
+
+    def exp(self):
+        out = type(self)(math.exp(min(self.data, 700.0)), (self,), "exp")
+
+        def _backward():
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ClampedLog(Value):
+    """log clamped at 1e-7 "to avoid log(0)": wrong below 1e-7, where log is finite."""
+
+    def log(self):
+        x = max(self.data, 1e-7)
+        out = type(self)(math.log(x), (self,), "log")
+
+        def _backward():
+            self.grad += (1 / x) * out.grad
+
+        out._backward = _backward
+        return out
