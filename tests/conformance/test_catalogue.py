@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from .support import report
+from micrograd.conformance import check_engine
+
+from .support import ENGINES, report
 
 BUILT_ON_MUL = {"sub", "div", "mul_const", "rmul_const", "rsub_const", "neg", "div_const"}
 BUILT_ON_MUL |= {"rdiv_const", "sub_const", "shared", "reuse", "mixed"}
@@ -206,18 +208,46 @@ def test_numpy_data_counts_as_numbers_and_findings_are_grouped() -> None:
     assert len(grouped) == 3, r.findings  # inputs' data, their gradients, results' data
 
 
-@pytest.mark.parametrize(
-    ("layout", "module", "attr"),
-    [
-        ("layouts/karpathy_package/micrograd", "micrograd.engine", "Value"),
-        ("layouts/absolute/shop/engine.py", "shop.engine", "Value"),
-        ("adapter_and_value.py", "adapter_and_value", "LabelledAdapter"),
-    ],
-)
-def test_engines_are_found_the_way_python_users_lay_them_out(
-    layout: str, module: str, attr: str
-) -> None:
-    r = report(layout)
+def _layout(root: Path, files: dict[str, str]) -> None:
+    """A project: ``files`` by path, ``ENGINE`` standing for the karpathy-style engine."""
+    engine = (ENGINES / "karpathy.py").read_text(encoding="utf-8")
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(engine if text == "ENGINE" else text, encoding="utf-8")
+
+
+LAYOUTS = {
+    # karpathy/micrograd's own: an empty __init__, Value in engine.py, nn.py importing it
+    "karpathy's package": (
+        {
+            "micrograd/__init__.py": "",
+            "micrograd/engine.py": "ENGINE",
+            "micrograd/nn.py": "from micrograd.engine import Value\n\n\nclass Neuron: ...\n",
+        },
+        "micrograd",
+        ("micrograd.engine", "Value"),
+    ),
+    "a file in a package that imports itself absolutely": (
+        {"shop/__init__.py": "from shop.engine import Value\n", "shop/engine.py": "ENGINE"},
+        "shop/engine.py",
+        ("shop.engine", "Value"),
+    ),
+    "an adapter beside the Value it imports": (
+        {
+            "karpathy.py": "ENGINE",
+            "adapter_and_value.py": (ENGINES / "adapter_and_value.py").read_text(),
+        },
+        "adapter_and_value.py",
+        ("adapter_and_value", "LabelledAdapter"),
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_engines_are_found_the_way_python_users_lay_them_out(layout: str, tmp_path: Path) -> None:
+    files, target, found = LAYOUTS[layout]
+    _layout(tmp_path, files)
+    r = check_engine(str(tmp_path / target), profile="quick", seed=0, timeout=1.0, oracles=[])
     assert r.load_error is None, r.load_error
-    assert (r.engine["module"], r.engine["attr"]) == (module, attr)
+    assert (r.engine["module"], r.engine["attr"]) == found
     assert r.passed, r.failures()

@@ -16,15 +16,7 @@ from micrograd.testing.domains import BOUND, MARGIN
 from micrograd.testing.opinfo import RECORDS
 from micrograd.testing.oracles import micrograd_evaluation
 
-from . import test_gradients
-
 FIND = settings(max_examples=2000, database=None, derandomize=True)
-
-
-def test_every_registry_operator_has_its_own_gradient_test() -> None:
-    marks = test_gradients.test_finite_differences_per_operator.pytestmark
-    (values,) = [m.args[1] for m in marks if m.name == "parametrize" and m.args[0] == "op"]
-    assert sorted(values) == sorted(OPS)
 
 
 @pytest.mark.parametrize("op", list(OPS))

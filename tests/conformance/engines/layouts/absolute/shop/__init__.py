@@ -1,1 +1,0 @@
-from shop.engine import Value  # noqa: F401  (absolute, as learners often write it)
