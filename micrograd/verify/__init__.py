@@ -19,9 +19,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from .cli import CI_SEED, EXIT_FAILED, EXIT_MISSING, EXIT_NOT_LOADED, EXIT_OK, EXIT_USAGE, main
-from .pipeline import PROFILES, REFERENCES, Engine, Micrograd, check
+from .pipeline import PROFILES, check
 from .process import EngineCrashed, EngineProcess, EngineTimeout, LoadError
 from .report import Cell, Report, format_report
+from .subjects import AGAINST_MICROGRAD, REFERENCES, Broken, Engine, Micrograd
 
 __all__ = [
     "CI_SEED",
@@ -164,8 +165,6 @@ def _checked(
     fail_fast: bool,
     progress: Callable[[str], None] | None,
 ) -> None:
-    from .pipeline import _AS_REFERENCE, Broken
-
     info = {k: v for k, v in hello.items() if k not in ("hello", "output")}
     if isinstance(info.get("file"), str):  # as the user named it: relative to where they ran it
         where = os.path.relpath(str(info["file"]), process.cwd)
@@ -191,7 +190,7 @@ def _checked(
             return
         check(
             engine,
-            [_AS_REFERENCE],
+            [AGAINST_MICROGRAD],
             report,
             ops=ops,
             require=require,

@@ -65,7 +65,8 @@ def default_seed(given: int | Literal["random"] | None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from ..testing.opinfo import OPERATIONS
-    from .pipeline import PROFILES, REFERENCES
+    from .pipeline import PROFILES
+    from .subjects import REFERENCES
 
     p = argparse.ArgumentParser(
         prog="micrograd verify",
@@ -153,7 +154,8 @@ def _names(parser: argparse.ArgumentParser, option: str, text: str | None) -> li
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     from ..testing.oracles import ORACLES
-    from .pipeline import PROFILES, REFERENCES
+    from .pipeline import PROFILES
+    from .subjects import REFERENCES
 
     stream = out or sys.stdout
     parser = _parser()
