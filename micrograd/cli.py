@@ -80,7 +80,10 @@ def _main(argv: Sequence[str] | None) -> int:
         from .verify import main as verify
 
         return verify(args_list[1:])
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="micrograd", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"micrograd-verified {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser(
         "verify",
@@ -97,6 +100,8 @@ def _main(argv: Sequence[str] | None) -> int:
     acc.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     acc.add_argument("--output", metavar="PATH", help="write the Markdown table here")
     args = parser.parse_args(args_list)
+    if args.command == "accuracy" and args.points < 1:
+        acc.error(f"--points must be at least 1, got {args.points}")
     if args.command == "ops":
         sys.stdout.write(operator_table())
         return 0

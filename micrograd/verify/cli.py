@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import sys
@@ -78,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
         "Hypothesis or a requested oracle is missing, 4 the engine could not be loaded, "
         "130 interrupted.",
     )
+    from .. import __version__
+
+    p.add_argument("--version", action="version", version=f"micrograd-verified {__version__}")
     p.add_argument(
         "--engine",
         metavar="TARGET",
@@ -118,7 +122,11 @@ def _parser() -> argparse.ArgumentParser:
         help="fail unless backward() works on a chain this long (100 to 100000)",
     )
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failing check")
-    p.add_argument("--json", metavar="PATH", help="write machine-readable results here")
+    p.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write machine-readable results here ('-': standard output, instead of the table)",
+    )
     p.add_argument("--markdown", metavar="PATH", help="write a Markdown summary here (for CI)")
     p.add_argument(
         "--timeout",
@@ -152,18 +160,41 @@ def _names(parser: argparse.ArgumentParser, option: str, text: str | None) -> li
     return list(dict.fromkeys(names))
 
 
+def _writable(path: str) -> bool:
+    """Whether ``path`` can be written: an existing file that is writable, or a new one in a
+    directory that is."""
+    if os.path.isdir(path):
+        return False
+    if os.path.exists(path):
+        return os.access(path, os.W_OK)
+    return os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     from ..testing.oracles import ORACLES
-    from .pipeline import PROFILES
+    from .pipeline import DEPTHS, PROFILES
     from .subjects import REFERENCES
 
     stream = out or sys.stdout
     parser = _parser()
     args = parser.parse_args(argv)
+    for option, path in (("--json", args.json), ("--markdown", args.markdown)):
+        if path is not None and path != "-" and not _writable(path):
+            parser.error(f"{option}: cannot write {path!r} (no such directory, or not writable)")
+    if args.markdown == "-":
+        parser.error("--markdown: give a file; '-' (standard output) is for --json")
+    as_json = args.json == "-"
+    if as_json:  # the table goes to standard error, the document alone to standard output
+        stream, json_out = (sys.stderr if out is None else out), stream
     ops = _names(parser, "--ops", args.ops) or None
     require = _names(parser, "--require", args.require)
-    if args.timeout <= 0 or args.import_timeout <= 0:
-        parser.error("timeouts must be positive")
+    for option, seconds in (("--timeout", args.timeout), ("--import-timeout", args.import_timeout)):
+        if not (math.isfinite(seconds) and seconds > 0):
+            parser.error(f"{option} takes a finite number of seconds above 0, got {seconds!r}")
+    if not 0 <= args.min_depth <= DEPTHS[-1]:
+        parser.error(
+            f"--min-depth: the depth check goes from 0 to {DEPTHS[-1]:,}, got {args.min_depth}"
+        )
     known = list(ORACLES) if args.engine else list(REFERENCES)
     oracles: list[str] | None = None if args.engine else known
     if args.oracles is not None:
@@ -232,7 +263,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     if interactive:
         stream.write("\r\033[K")
     stream.write(format_report(report, first_line=False))
-    if args.json:
+    if as_json:
+        json_out.write(json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n")
+    elif args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(report.to_json(), fh, indent=2, allow_nan=False)
     if args.markdown:

@@ -98,8 +98,23 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data (strict JSON: non-finite numbers become strings)."""
-        data = {"schema": SCHEMA, **asdict(self), "passed": self.passed, "verdict": verdict(self)}
+        data = {"schema": SCHEMA, "versions": _versions(), **asdict(self)}
+        data |= {"passed": self.passed, "verdict": verdict(self)}
         return _finite(data)  # type: ignore[no-any-return]
+
+
+def _versions() -> dict[str, str | None]:
+    """The versions of Python, micrograd and the tools a run may use (``None``: not installed)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for name in ("micrograd-verified", "hypothesis", "torch", "jax", "sympy", "mpmath"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
 
 
 def _finite(x: Any) -> Any:

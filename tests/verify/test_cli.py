@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from micrograd.testing.laws import LAWS
 from micrograd.testing.opinfo import OPERATIONS
 from micrograd.verify import CI_SEED, EXIT_FAILED, EXIT_MISSING, EXIT_OK, EXIT_USAGE, ORACLE_NAMES
@@ -66,6 +68,8 @@ def test_all_green_run_exits_0_with_the_table_and_the_seed() -> None:
 
 BROKEN_TANH = """
 from micrograd import OPS
+import pytest
+
 from micrograd.testing.laws import LAWS
 def wrong(node, g):
     x = node._prev[0].data
@@ -120,11 +124,38 @@ def test_json_has_every_operator_and_oracle_cell(tmp_path: Path) -> None:
     assert "| check |" in summary
 
 
-def test_bad_arguments_exit_2() -> None:
-    for args in (["--ops", "nope"], ["--oracles", "tensorflow"], ["--profile", "huge"]):
+BAD = [
+    (["--ops", "nope"], "--ops: unknown operation(s) 'nope'"),
+    (["--ops", ""], "--ops: unknown operation(s) ''"),
+    (["--oracles", "tensorflow"], "--oracles: unknown 'tensorflow'"),
+    (["--profile", "huge"], "invalid choice: 'huge'"),
+    (["--json", "/nonexistent/r.json"], "--json: cannot write '/nonexistent/r.json'"),
+    (["--markdown", "."], "--markdown: cannot write '.'"),
+    (["--timeout", "nan"], "--timeout takes a finite number of seconds above 0, got nan"),
+    (["--import-timeout", "inf"], "--import-timeout takes a finite number"),
+    (["--min-depth", "-5"], "--min-depth: the depth check goes from 0 to 100,000, got -5"),
+    (["--min-depth", "1000000"], "got 1000000"),
+]
+
+
+def test_bad_arguments_exit_2_before_anything_runs() -> None:
+    for args, says in BAD:
         result = _run(*args)
         assert result.returncode == EXIT_USAGE, args
-        assert "nope" in result.stderr or "tensorflow" in result.stderr or "huge" in result.stderr
+        assert says in result.stderr, (args, result.stderr)
+        assert result.stdout == "", args  # not even the header: nothing ran
+
+
+def test_json_on_standard_output_and_the_version() -> None:
+    result = _run("--profile", "quick", "--ops", "add", "--oracles", "fd", "--json", "-")
+    assert result.returncode == EXIT_OK, result.stderr
+    data = json.loads(result.stdout)  # standard output is the document alone
+    assert data["verdict"].startswith("VERIFIED")
+    assert data["versions"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert "VERIFIED" in result.stderr  # the table went to standard error
+    version = _run("--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("micrograd-verified ")
 
 
 def _verify_process(*args: str) -> subprocess.Popen[str]:
@@ -182,3 +213,12 @@ def test_a_run_writes_nothing_into_the_working_directory(tmp_path: Path) -> None
     )
     assert result.returncode == EXIT_OK, result.stdout + result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_accuracy_needs_at_least_one_point(capsys: pytest.CaptureFixture[str]) -> None:
+    from micrograd.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["accuracy", "--points", "0"])
+    assert info.value.code == EXIT_USAGE
+    assert "--points must be at least 1, got 0" in capsys.readouterr().err
