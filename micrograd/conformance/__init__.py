@@ -40,6 +40,7 @@ def assert_conforms(
     """Check ``target`` (see :func:`check_engine`) and raise ``AssertionError`` with the full
     report if it does not conform. Derandomised by default (``seed=0``): the same programs on
     every run. Returns the report."""
+    __tracebackhide__ = True  # pytest shows the caller's line, not this function's
     report = check_engine(
         target, profile=profile, seed=seed, strict=strict, require=require, **options
     )

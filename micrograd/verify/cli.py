@@ -129,6 +129,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--markdown", metavar="PATH", help="write a Markdown summary here (for CI)")
     p.add_argument(
+        "--junit",
+        metavar="PATH",
+        help="write JUnit XML here: one test case per check (for CI test reports)",
+    )
+    p.add_argument(
+        "--annotations",
+        choices=["github"],
+        help="also print the failures as GitHub Actions annotations",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         default=5.0,
@@ -178,11 +188,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     stream = out or sys.stdout
     parser = _parser()
     args = parser.parse_args(argv)
-    for option, path in (("--json", args.json), ("--markdown", args.markdown)):
+    outputs = (("--json", args.json), ("--markdown", args.markdown), ("--junit", args.junit))
+    for option, path in outputs:
         if path is not None and path != "-" and not _writable(path):
             parser.error(f"{option}: cannot write {path!r} (no such directory, or not writable)")
-    if args.markdown == "-":
-        parser.error("--markdown: give a file; '-' (standard output) is for --json")
+    for option, path in outputs[1:]:
+        if path == "-":
+            parser.error(f"{option}: give a file; '-' (standard output) is for --json")
     as_json = args.json == "-"
     if as_json:  # the table goes to standard error, the document alone to standard output
         stream, json_out = (sys.stderr if out is None else out), stream
@@ -222,7 +234,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return EXIT_MISSING
 
     from . import check_engine, run
-    from .report import Report, format_report, header
+    from .report import Report, format_report, github_annotations, header, junit
 
     seed = default_seed(args.seed)
     subject = args.engine or "micrograd"
@@ -273,6 +285,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             fh.write(
                 f"## {header(report)}\n\n" + format_report(report, markdown=True, first_line=False)
             )
+    if args.junit:
+        with open(args.junit, "w", encoding="utf-8") as fh:
+            fh.write(junit(report))
+    if args.annotations == "github":
+        stream.write("".join(line + "\n" for line in github_annotations(report)))
     if report.load_error is not None:
         return EXIT_NOT_LOADED
     return EXIT_OK if report.passed else EXIT_FAILED

@@ -395,7 +395,7 @@ def check(
         label = f"{kind}: {name}"
         if not set(needs) <= set(ok) or not ok:
             run.cell(key, label, kind).status = SKIPPED
-            report.cells[-1].detail = f"needs {' and '.join(OPERATIONS[n].label for n in needs)}"
+            report.cells[-1].detail = _needs(needs, ok, supported) if ok else "no operation passed"
             continue
         run.law(key, label, kind, law, law_cases, draw(max_nodes=6, points=1), failing)
     if subject.edges:
@@ -403,18 +403,28 @@ def check(
             needed = {n.op for n in expr.nodes}
             if not needed <= set(supported):
                 run.cell(key, label, "edge").status = SKIPPED
-                report.cells[-1].detail = f"needs {', '.join(sorted(needed))}"
+                report.cells[-1].detail = _needs(sorted(needed), supported, supported)
                 continue
             cell = run.cell(key, label, "edge", AGAINST_MICROGRAD.name)
             run.run(cell, [expr], None, partial(run.against, cell, AGAINST_MICROGRAD), DIFFERS)
     _deep(run, ok, min_depth)
 
 
+def _needs(needs: Sequence[str], ok: Sequence[str], supported: Sequence[str]) -> str:
+    """Why a row cannot be checked: the operations it is built from that are missing or failed."""
+    why = [
+        f"{OPERATIONS[n].label} ({'its row failed' if n in supported else 'not supported'})"
+        for n in needs
+        if n not in ok
+    ]
+    return f"needs {', '.join(why)}"
+
+
 def _deep(run: _Run, ok: Sequence[str], min_depth: int) -> None:
     cell = run.cell("deep", "limit: deep graphs", "limit")
     op = next((n for n in ("add", "add_const", "radd_const") if n in ok), None)
     if op is None:
-        cell.status, cell.detail = SKIPPED, "needs a + b or a + c"
+        cell.status, cell.detail = SKIPPED, "needs a + b or a + c, passing its row"
         return
     if run.progress:
         run.progress(cell.label)

@@ -23,7 +23,9 @@ __all__ = [
     "Cell",
     "Report",
     "format_report",
+    "github_annotations",
     "header",
+    "junit",
     "verdict",
 ]
 
@@ -222,3 +224,63 @@ def format_report(report: Report, *, markdown: bool = False, first_line: bool = 
             out += [f"```\n{block}\n```"] if markdown else [block]
     out += ["", verdict(report)]
     return "\n".join(out) + "\n"
+
+
+def junit(report: Report) -> str:
+    """The report as JUnit XML: one test case per check, a failure with its counterexample."""
+    from xml.etree import ElementTree as ET
+
+    name = "micrograd verify" + ("" if report.ours else f" --engine {report.subject}")
+    suite = ET.Element("testsuite", name=name)
+    counts = {"tests": 0, "failures": 0, "skipped": 0}
+    for cell in report.cells:
+        name = cell.label + (f" against {cell.against}" if cell.against else "")
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"micrograd.verify.{cell.kind}",
+            name=name,
+            time=f"{cell.seconds:.3f}",
+        )
+        counts["tests"] += 1
+        if cell.failed(report.strict):
+            counts["failures"] += 1
+            failure = ET.SubElement(case, "failure", message=cell.detail, type=cell.status)
+            failure.text = cell.counterexample or cell.detail
+        elif cell.status != PASS:
+            counts["skipped"] += 1
+            ET.SubElement(case, "skipped", message=f"{cell.status}: {cell.detail}".rstrip(": "))
+    if report.load_error is not None:
+        case = ET.SubElement(suite, "testcase", classname="micrograd.verify", name="load")
+        ET.SubElement(
+            case, "error", message=report.load_error.splitlines()[0]
+        ).text = report.load_error
+        counts["tests"] += 1
+        suite.set("errors", "1")
+    for key, n in counts.items():
+        suite.set(key, str(n))
+    suite.set("time", f"{report.seconds:.3f}")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def github_annotations(report: Report) -> list[str]:
+    """GitHub Actions workflow commands: an error per failing check, a warning per check that
+    differs or is limited (not failing without ``--strict``), then the verdict as a notice."""
+
+    def escape(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    out = []
+    if report.load_error is not None:
+        out.append(f"::error title=micrograd verify::{escape(report.load_error)}")
+    for cell in report.cells:
+        title = cell.label + (f" against {cell.against}" if cell.against else "")
+        title = escape(title).replace(",", "%2C").replace(":", "%3A")
+        if cell.failed(report.strict):
+            out.append(f"::error title={title}::{escape(cell.counterexample or cell.detail)}")
+        elif cell.status in (DIFFERS, LIMITED):
+            out.append(f"::warning title={title}::{escape(cell.detail)}")
+    out.append(f"::notice title=micrograd verify::{escape(verdict(report))}")
+    return out

@@ -98,6 +98,30 @@ def test_json_and_markdown(tmp_path: Path) -> None:
     assert "```" in md
 
 
+def test_junit_and_github_annotations(tmp_path: Path) -> None:
+    from xml.etree import ElementTree
+
+    path = tmp_path / "r.xml"
+    code, text = run(
+        target("catalogue.py:WrongTanh"), "--junit", str(path), "--annotations", "github"
+    )
+    assert code == EXIT_FAILED
+    suite = ElementTree.parse(path).getroot()[0]
+    assert suite.get("name", "").endswith("catalogue.py:WrongTanh")
+    cases = {case.get("name"): case for case in suite}
+    assert int(suite.get("tests", "0")) == len(cases) > 30
+    (failure,) = cases["a.tanh() against micrograd"]
+    assert failure.tag == "failure"
+    assert "Reproduce with:" in (failure.text or "")
+    assert suite.get("failures") == "1"
+    assert [c.tag for c in cases["abs(a)"]] == ["skipped"]  # not supported
+    errors = [line for line in text.splitlines() if line.startswith("::error ")]
+    assert len(errors) == 1
+    assert errors[0].startswith("::error title=a.tanh() against micrograd::")
+    assert "%0A" in errors[0]  # the counterexample, its lines escaped
+    assert text.splitlines()[-1].startswith("::notice title=micrograd verify::DOES NOT CONFORM")
+
+
 def test_oracle_values_are_shown_next_to_a_failure() -> None:
     r = check_engine(
         target("catalogue.py:WrongTanh"),
