@@ -408,8 +408,15 @@ def _is_adapter_class(obj: object) -> bool:
 # --- the process --------------------------------------------------------------------------------
 
 
+#: Bound before the engine is imported: an engine that patches ``json`` cannot break replies.
+_dumps, _loads = json.dumps, json.loads
+#: Largest capture file: an engine writing more gets an error from its write (EFBIG).
+CAPTURE_LIMIT = 64 * 2**20
+
+
 class _Capture:
-    """The engine's output: everything written to file descriptors 1 and 2."""
+    """The engine's output: everything written to file descriptors 1 and 2, at most
+    ``CAPTURE_LIMIT`` bytes between two replies (the file starts again after each)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -427,13 +434,17 @@ class _Capture:
             fh.seek(self.read_to)
             text = fh.read(4000).decode("utf-8", "replace")
         self.read_to = size
+        if size > CAPTURE_LIMIT // 4:  # start again (descriptors 1 and 2 share the offset)
+            os.ftruncate(self.fd, 0)
+            os.lseek(self.fd, 0, os.SEEK_SET)
+            self.read_to = 0
         return text
 
 
 def serve(config: dict[str, Any], requests: IO[str], replies: IO[str], capture: _Capture) -> None:
     def reply(message: dict[str, Any]) -> None:
         message["output"] = capture.take()
-        replies.write(json.dumps(message) + "\n")
+        replies.write(_dumps(message) + "\n")
         replies.flush()
 
     start = time.perf_counter()
@@ -455,7 +466,7 @@ def serve(config: dict[str, Any], requests: IO[str], replies: IO[str], capture: 
     info["seconds"] = time.perf_counter() - start
     reply({"hello": True, **info})
     for line in requests:
-        request = json.loads(line)
+        request = _loads(line)
         kind = request["kind"]
         if kind == "basics":
             reply(basics(adapter))
@@ -474,6 +485,35 @@ def serve(config: dict[str, Any], requests: IO[str], replies: IO[str], capture: 
             reply({"error": {"type": "protocol", "message": f"unknown request {kind!r}"}})
 
 
+def _limit_output() -> None:
+    """Files the engine writes are at most ``CAPTURE_LIMIT`` bytes; a write beyond fails."""
+    try:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        soft = CAPTURE_LIMIT if hard == resource.RLIM_INFINITY else min(CAPTURE_LIMIT, hard)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    except (ImportError, AttributeError, ValueError, OSError):  # not on this system
+        pass
+
+
+def _exit_with_parent() -> None:
+    """End this process when the kit's ends (even by SIGKILL): the engine runs in its own
+    session, where no terminal's hangup reaches it."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(75)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-the-kit").start()
+
+
 def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     if sys.path and os.path.abspath(sys.path[0] or ".") == here:
@@ -486,7 +526,7 @@ def main() -> None:
     module = importlib.util.module_from_spec(spec)
     sys.modules["_conformance_adapter"] = module
     spec.loader.exec_module(module)
-    config = json.loads(sys.argv[1])
+    config = _loads(sys.argv[1])
     OPERATIONS.update(config["operations"])
 
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
@@ -498,6 +538,8 @@ def main() -> None:
     os.dup2(capture.fd, 2)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
+    _limit_output()
+    _exit_with_parent()
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
     serve(config, requests, replies, capture)
 

@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,7 @@ class EngineProcess:
         self._dir = tempfile.TemporaryDirectory(prefix="micrograd-conformance-")
         self._proc: subprocess.Popen[str] | None = None
         self._replies: queue.Queue[str | None] = queue.Queue()
+        self._capture = ""
         self.starts = 0
 
     # --- life cycle -----------------------------------------------------------------------------
@@ -60,6 +62,9 @@ class EngineProcess:
         """
         self.close()
         self.starts += 1
+        if self._capture:  # the last process's output has been read
+            with contextlib.suppress(OSError):
+                os.remove(self._capture)
         capture = os.path.join(self._dir.name, f"output-{self.starts}.txt")
         config = {"target": self.target, "operations": wire_table(), "capture": capture}
         self._capture = capture
@@ -92,13 +97,16 @@ class EngineProcess:
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        # the whole process group: processes the engine started may hold the reply pipe open
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):  # a process that ignores SIGKILL
             proc.wait(timeout=10)
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError, ValueError):
                     stream.close()
 
     def cleanup(self) -> None:
@@ -143,16 +151,35 @@ class EngineProcess:
         if line is None:
             self._lost(doing)
         assert line is not None
-        reply: dict[str, Any] = json.loads(line)
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict):
+            self.close()
+            raise EngineCrashed(
+                f"the engine's process wrote {line[:100]!r} where its answer belonged, while "
+                f"{doing} (the process was killed)"
+            )
         return reply
 
     def _lost(self, doing: str) -> NoReturn:
         proc = self._proc
-        code = proc.wait(timeout=10) if proc is not None else None
+        code = None
+        if proc is not None:
+            try:
+                code = proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:  # it closed its output and lives on
+                self.close()
+                raise EngineCrashed(
+                    f"the engine's process closed its reply channel and did not exit, while "
+                    f"{doing} (the process was killed)"
+                ) from None
         tail = ""
         try:
-            with open(self._capture, encoding="utf-8", errors="replace") as fh:
-                text = fh.read()[-600:].strip()
+            with open(self._capture, "rb") as fh:  # its last output only: it may be huge
+                fh.seek(max(0, os.fstat(fh.fileno()).st_size - 600))
+                text = fh.read().decode("utf-8", "replace").strip()
             tail = f"; its last output: {text!r}" if text else ""
         except OSError:
             pass

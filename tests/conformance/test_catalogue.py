@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from micrograd.conformance import check_engine
+from micrograd.testing.opinfo import OPERATIONS
 
 from .support import ENGINES, report
 
 BUILT_ON_MUL = {"sub", "div", "mul_const", "rmul_const", "rsub_const", "neg", "div_const"}
 BUILT_ON_MUL |= {"rdiv_const", "sub_const", "shared", "reuse", "mixed"}
+#: A backward() that breaks the process breaks every row that computes.
+ALL_ROWS = frozenset(
+    [*(n for n in OPERATIONS if n != "dot"), "mixed", "reuse", "shared", "twice", "zero_grad"]
+)
 #: The laws whose composites share values (summed copies, u + v): a walk bug breaks them too.
 LAWS = {"used_3_times", "sum_rule", "product_rule"}
 
@@ -59,6 +65,14 @@ CATALOGUE = {
     "catalogue.py:CrashesInTanh": Case(frozenset({"tanh"}), says="exited with code 70"),
     "catalogue.py:ComplexLog": Case(frozenset({"log"}), says="complex"),
     "catalogue.py:ClampedExp": Case(frozenset({"exp"}), says="the value is"),
+    # faults of the engine's process: each ends in the rows it breaks, within the time limits
+    "catalogue.py:WritesEverywhere": Case(
+        frozenset({"add", "mul"}), ALL_ROWS, "wrote 'debug: backward\\n' where its answer belonged"
+    ),
+    "catalogue.py:ClosesItsFiles": Case(
+        frozenset({"add", "mul"}), ALL_ROWS, "closed its reply channel and did not exit"
+    ),
+    "catalogue.py:ForksAtBackward": Case(frozenset({"add", "mul"}), ALL_ROWS, "hung: no answer"),
     "catalogue.py:ClampedLog": Case(frozenset({"log"}), says="the value is"),
 }
 CORRECT = ["karpathy.py", "catalogue.py:KarpathyPow", "trains_at_import.py", "other_api.py"]
@@ -251,3 +265,55 @@ def test_engines_are_found_the_way_python_users_lay_them_out(layout: str, tmp_pa
     assert r.load_error is None, r.load_error
     assert (r.engine["module"], r.engine["attr"]) == found
     assert r.passed, r.failures()
+
+
+def test_an_engine_that_patches_json_or_prints_a_lot_is_checked_as_any_other() -> None:
+    assert report("catalogue.py:PatchesJson").passed
+    loud = report("catalogue.py:PrintsWithoutEnd")
+    assert loud.passed, loud.failures()
+    assert any("printed while computing" in f for f in loud.findings), loud.findings
+
+
+def test_no_engine_process_outlives_a_killed_kit(tmp_path: Path) -> None:
+    code = (
+        "from micrograd.conformance import check_engine\n"
+        f"check_engine({str(ENGINES / 'catalogue.py:HangsInBackward')!r}, timeout=60, oracles=[])"
+    )
+    kit = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _workers(kit.pid):
+            time.sleep(0.2)
+        workers = _workers(kit.pid)
+        assert workers, "the engine's process did not start"
+        time.sleep(3.0)  # by now it hangs in backward(), reading no more requests
+    finally:
+        kit.kill()
+        kit.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in workers), "an engine process outlived the kit"
+
+
+def _workers(parent: int) -> list[int]:
+    """The engine processes ``parent`` started (Linux: from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(fields[1]) == parent and b"_worker.py" in command:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

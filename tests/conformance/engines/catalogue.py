@@ -325,3 +325,61 @@ class ClampedLog(Value):
 
         out._backward = _backward
         return out
+
+
+class ForksAtBackward(Value):
+    """backward() starts a helper process that lives on (as a data loader's worker might), with
+    the engine's file descriptors, the kit's reply channel among them."""
+
+    def backward(self):
+        import os
+        import time
+
+        if os.fork() == 0:
+            time.sleep(600)
+            os._exit(0)
+        super().backward()
+        time.sleep(600)
+
+
+class PatchesJson(Value):
+    """Importing or using the engine replaces json.dumps (a logging helper gone wrong)."""
+
+    def backward(self):
+        import json
+
+        json.dumps = lambda *args, **kwargs: "not json"
+        super().backward()
+
+
+class WritesEverywhere(Value):
+    """backward() writes a line to every open file descriptor (a debug print to each stream)."""
+
+    def backward(self):
+        import os
+
+        for fd in range(3, 64):
+            try:
+                os.write(fd, b"debug: backward\n")
+            except OSError:
+                pass
+        super().backward()
+
+
+class ClosesItsFiles(Value):
+    """backward() closes every file descriptor and then waits (a daemon that detaches badly)."""
+
+    def backward(self):
+        import os
+        import time
+
+        os.closerange(0, 256)
+        time.sleep(600)
+
+
+class PrintsWithoutEnd(Value):
+    """exp() prints a megabyte each time it is called (a debug print of a large buffer)."""
+
+    def exp(self):
+        print("x" * 2**20)
+        return super().exp()
