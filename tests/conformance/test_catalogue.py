@@ -286,6 +286,7 @@ def test_no_engine_process_outlives_a_killed_kit(tmp_path: Path) -> None:
             time.sleep(0.2)
         workers = _workers(kit.pid)
         assert workers, "the engine's process did not start"
+        scratch = Path(_capture(workers[0])).parent
         time.sleep(3.0)  # by now it hangs in backward(), reading no more requests
     finally:
         kit.kill()
@@ -294,6 +295,7 @@ def test_no_engine_process_outlives_a_killed_kit(tmp_path: Path) -> None:
     while time.monotonic() < deadline and any(_alive(p) for p in workers):
         time.sleep(0.1)
     assert not any(_alive(p) for p in workers), "an engine process outlived the kit"
+    assert not scratch.exists(), "the kit's scratch directory was left behind"
 
 
 def _workers(parent: int) -> list[int]:
@@ -309,6 +311,14 @@ def _workers(parent: int) -> list[int]:
             if int(fields[1]) == parent and b"_worker.py" in command:
                 found.append(int(entry.name))
     return found
+
+
+def _capture(pid: int) -> str:
+    """The capture file named in an engine process's command line (its JSON config)."""
+    import json
+
+    config = (Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"))[2]
+    return str(json.loads(config)["capture"])
 
 
 def _alive(pid: int) -> bool:
