@@ -155,6 +155,8 @@ class Engine(Subject):
 
     def probe(self, name: str) -> str | None:
         op = OPERATIONS[name]
+        if op.method is None:
+            return f"{op.label} is micrograd's own API, not one other engines are checked on"
         info = self.request({"kind": "probe", "op": op.method}, f"trying {op.label}")
         if info["status"] != "missing":
             return None

@@ -79,6 +79,9 @@ def test_older_operation_names_are_accepted() -> None:
     rows = {line.split("  ")[0] for line in text.splitlines()}
     assert {"c - a", "a / b"} <= rows
     assert "a + b" not in rows
+    code, text = run(target("karpathy.py"), "--ops", "dot,add")  # micrograd's own API
+    assert code == EXIT_OK
+    assert "Value.dot(a, b) is micrograd's own API" in text
 
 
 def test_json_and_markdown(tmp_path: Path) -> None:
