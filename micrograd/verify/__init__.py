@@ -49,6 +49,21 @@ def _seed(seed: int | None) -> int:
     return seed if seed is not None else random.randrange(2**32)
 
 
+def _names(names: Sequence[str] | None, what: str) -> list[str] | None:
+    """Operation names (older kit names accepted), checked."""
+    from ..testing.opinfo import ALIASES, OPERATIONS
+
+    if names is None:
+        return None
+    if isinstance(names, str):
+        raise TypeError(f"{what} takes a list of operation names, got the string {names!r}")
+    resolved = [ALIASES.get(n, n) for n in names]
+    unknown = [n for n in resolved if n not in OPERATIONS]
+    if unknown:
+        raise ValueError(f"{what}: unknown operation(s) {', '.join(map(repr, unknown))}")
+    return list(dict.fromkeys(resolved))
+
+
 def _profile(profile: str) -> int:
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
@@ -77,8 +92,8 @@ def run(
         Micrograd(),
         references,
         report,
-        ops=ops,
-        require=require,
+        ops=_names(ops, "ops"),
+        require=_names(require, "require") or [],
         min_depth=min_depth,
         fail_fast=fail_fast,
         progress=progress,
@@ -125,6 +140,7 @@ def check_engine(
     if oracles is None:
         oracles = [name for name, o in ORACLES.items() if o.available()]
     report = Report(target, profile, _profile(profile), _seed(seed), ["micrograd"], strict)
+    ops, require = _names(ops, "ops"), _names(require, "require") or []
     start = time.perf_counter()
     with EngineProcess(target, import_timeout=import_timeout, cwd=cwd) as process:
         try:

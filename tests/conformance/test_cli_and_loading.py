@@ -221,3 +221,12 @@ def test_the_readme_example_run_is_what_the_kit_prints(monkeypatch: pytest.Monke
         if "imported in" not in line:
             assert line in printed, line
     assert len(documented) > 30
+
+
+def test_the_python_api_checks_its_operation_names() -> None:
+    r = check_engine(target("karpathy.py"), profile="quick", seed=0, oracles=[], ops=["truediv"])
+    assert [c.key for c in r.cells][:1] == ["div"]  # the kit's older name, as an alias
+    with pytest.raises(ValueError, match="require: unknown operation"):
+        check_engine(target("karpathy.py"), require=["cosh"])
+    with pytest.raises(TypeError, match="a list of operation names, got the string 'tanh'"):
+        check_engine(target("karpathy.py"), require="tanh")
