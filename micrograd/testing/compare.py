@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..engine import Value
@@ -53,13 +53,13 @@ def error_scales(
         step = expr.nodes[k - n_in]
         operands = [vals[i].data for i in step.args]
         own[k] = RECORDS[step.op].rounding_size(operands, step.c, vals[k].data)
-    value_scale = _total(own[k] * reach[k] for k in range(n_in, len(vals)))
+    value_scale = math.fsum(own[k] * reach[k] for k in range(n_in, len(vals)))
 
     # forward error bound of every node, in units of eps (running error analysis)
     bound = [0.0] * len(vals)
     for k in range(n_in, len(vals)):
         args = expr.nodes[k - n_in].args
-        inherited = _total(p * bound[j] for p, j in zip(local[k - n_in], args, strict=True))
+        inherited = math.fsum(p * bound[j] for p, j in zip(local[k - n_in], args, strict=True))
         bound[k] = own[k] + inherited
 
     base = _gradients(vals, leaves)
@@ -79,15 +79,6 @@ def error_scales(
         for v, d in zip(vals, data, strict=True):
             v.data = d
     return value_scale, tuple(r + s for r, s in zip(reach[:n_in], shift, strict=True))
-
-
-def _total(terms: Iterable[float]) -> float:
-    """The sum of non-negative ``terms``; ``inf`` where it exceeds the float range."""
-    terms = list(terms)
-    try:
-        return math.fsum(terms)
-    except OverflowError:
-        return math.inf
 
 
 def _recompute(node: Value, c: float | None) -> None:
@@ -134,10 +125,11 @@ def compare(
     ``absolute`` names operators whose derivative the other engine computes with an absolute
     rather than a relative error (``SATURATING`` for PyTorch and JAX).
     """
-    n_ops = len(expr.lower().nodes)
+    lowered = expr.lower()  # once: a spelling is traced through micrograd
+    n_ops = len(lowered.nodes)
     out = []
     for p, point in enumerate(expr.points):
-        value_scale, grad_scales = error_scales(expr, point, absolute=absolute)
+        value_scale, grad_scales = error_scales(lowered, point, absolute=absolute)
         budget = ulps * EPS * n_ops
         checks = [("the value", ours.values[p], theirs.values[p], budget * value_scale + atol)]
         checks += [

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from micrograd import Value
 from micrograd.conformance import Adapter
 from micrograd.testing import Expr, Node, expressions
+from micrograd.testing.compare import error_scales
 from micrograd.testing.opinfo import OPERATIONS
 from micrograd.verify import _worker as worker
 from micrograd.verify import adapter as adapter_module
@@ -53,6 +54,9 @@ def test_every_operation_has_fixed_cases_with_finite_values(name: str) -> None:
         for point in expr.points:
             value, _ = expr.value_and_grad(point)
             assert math.isfinite(value), (expr, point)
+            # so that the comparisons have a finite bound (a far-out case must not overflow it)
+            scales = error_scales(expr, point, absolute=frozenset(OPERATIONS))
+            assert all(math.isfinite(s) for s in (scales[0], *scales[1])), (expr, point, scales)
 
 
 @settings(max_examples=60, deadline=None)
