@@ -135,20 +135,20 @@ def _add_vjp(node: Value, g: float) -> tuple[float, ...]:
 
 def _mul_vjp(node: Value, g: float) -> tuple[float, ...]:
     a, b = node._prev
-    return (g * b.data, g * a.data)
+    return (g * b._data, g * a._data)
 
 
 def _div_vjp(node: Value, g: float) -> tuple[float, ...]:
-    b = node._prev[1].data
+    b = node._prev[1]._data
     # d(a/b)/db = -a/b**2, computed as PyTorch does: -g * ((a / b) / b)
-    return (_math.div(g, b), -g * _math.div(node.data, b))
+    return (_math.div(g, b), -g * _math.div(node._data, b))
 
 
 def _pow_vjp(node: Value, g: float) -> tuple[float, ...]:
     a_node, b_node = node._prev
-    a, b = a_node.data, b_node.data
+    a, b = a_node._data, b_node._data
     d_base = 0.0 if b == 0.0 else g * (b * _math.pow(a, b - 1.0))
-    d_exponent = g * (0.0 if (a == 0.0 and b >= 0.0) else node.data * _math.log(a))
+    d_exponent = g * (0.0 if (a == 0.0 and b >= 0.0) else node._data * _math.log(a))
     return (d_base, d_exponent)
 
 
@@ -170,59 +170,59 @@ def _div_const_vjp(node: Value, g: float) -> tuple[float, ...]:
 
 def _rdiv_const_vjp(node: Value, g: float) -> tuple[float, ...]:
     # d(c/x)/dx = -c/x**2 = -(c/x)/x
-    return (-g * _math.div(node.data, node._prev[0].data),)
+    return (-g * _math.div(node._data, node._prev[0]._data),)
 
 
 def _pow_const_vjp(node: Value, g: float) -> tuple[float, ...]:
     e = _const(node)
     if e == 0.0:
         return (0.0,)
-    return (g * (e * _math.pow_scalar_exponent(node._prev[0].data, e - 1.0)),)
+    return (g * (e * _math.pow_scalar_exponent(node._prev[0]._data, e - 1.0)),)
 
 
 def _rpow_const_vjp(node: Value, g: float) -> tuple[float, ...]:
     c = _const(node)
-    x = node._prev[0].data
-    return (g * (0.0 if (c == 0.0 and x >= 0.0) else node.data * _math.log(c)),)
+    x = node._prev[0]._data
+    return (g * (0.0 if (c == 0.0 and x >= 0.0) else node._data * _math.log(c)),)
 
 
 def _exp_vjp(node: Value, g: float) -> tuple[float, ...]:
-    return (g * node.data,)
+    return (g * node._data,)
 
 
 def _log_vjp(node: Value, g: float) -> tuple[float, ...]:
-    return (_math.div(g, node._prev[0].data),)
+    return (_math.div(g, node._prev[0]._data),)
 
 
 def _tanh_vjp(node: Value, g: float) -> tuple[float, ...]:
-    return (g * _math.tanh_derivative(node._prev[0].data),)
+    return (g * _math.tanh_derivative(node._prev[0]._data),)
 
 
 def _sigmoid_vjp(node: Value, g: float) -> tuple[float, ...]:
-    return (g * _math.sigmoid_derivative(node._prev[0].data),)
+    return (g * _math.sigmoid_derivative(node._prev[0]._data),)
 
 
 def _relu_vjp(node: Value, g: float) -> tuple[float, ...]:
-    return (0.0 if node.data <= 0.0 else g,)
+    return (0.0 if node._data <= 0.0 else g,)
 
 
 def _sin_vjp(node: Value, g: float) -> tuple[float, ...]:
-    return (g * _cos_forward(node._prev[0].data),)
+    return (g * _cos_forward(node._prev[0]._data),)
 
 
 def _cos_vjp(node: Value, g: float) -> tuple[float, ...]:
-    return (-g * _sin_forward(node._prev[0].data),)
+    return (-g * _sin_forward(node._prev[0]._data),)
 
 
 def _abs_vjp(node: Value, g: float) -> tuple[float, ...]:
-    return (g * _math.sign(node._prev[0].data),)
+    return (g * _math.sign(node._prev[0]._data),)
 
 
 def _dot_vjp(node: Value, g: float) -> tuple[float, ...]:
     # d(a · b)/da_i = b_i and d(a · b)/db_i = a_i: each product's own vjp, as for a * b
     prev = node._prev
     n = len(prev) // 2
-    return (*[g * b.data for b in prev[n:]], *[g * a.data for a in prev[:n]])
+    return (*[g * b._data for b in prev[n:]], *[g * a._data for a in prev[:n]])
 
 
 # --- forward rules that are not plain library functions -----------------------------------------
