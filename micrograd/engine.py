@@ -8,7 +8,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Set
 from numbers import Real
 from types import GeneratorType
 
@@ -234,7 +234,7 @@ class Value:
         _walk(self, seed, _anomaly_contexts > 0 and _ANOMALY.get())
 
     @staticmethod
-    def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
+    def dot(a: Iterable[Value | float], b: Iterable[Value | float]) -> Value:
         """``a[0] * b[0] + ... + a[n-1] * b[n-1]`` as one node: the registry operator ``dot``.
 
         Each product is rounded as ``a[i] * b[i]`` rounds it, and their sum is rounded once
@@ -244,13 +244,27 @@ class Value:
         >>> Value.dot([Value(1e16), Value(1.0), Value(-1e16)], [1.0, 1.0, 1.0]).data
         1.0
         """
-        if isinstance(a, (Value, str, bytes)) or isinstance(b, (Value, str, bytes)):
-            raise TypeError("Value.dot takes two sequences of Values or numbers")
-        if len(a) != len(b) or not a:
+        xs = _ordered(a, "Value.dot(a)", "Values or numbers")
+        ys = _ordered(b, "Value.dot(b)", "Values or numbers")
+        if len(xs) != len(ys) or not xs:
             raise ValueError(
-                f"Value.dot takes two sequences of the same length >= 1, got {len(a)} and {len(b)}"
+                f"Value.dot takes two sequences of the same length >= 1, got {len(xs)} and "
+                f"{len(ys)}"
             )
-        return _dot((*_as_values(a), *_as_values(b)))
+        return _dot((*_as_values(xs), *_as_values(ys)))  # type: ignore[arg-type]
+
+
+def _ordered(xs: object, role: str, of: str) -> tuple[object, ...]:
+    """The items of ``xs``, in order: any iterable (a list, a tuple, a NumPy array, a generator)
+    but a lone Value, a string, or an unordered collection (a set, or a dict: its keys)."""
+    if isinstance(xs, (Value, str, bytes, bytearray)) or not isinstance(xs, Iterable):
+        raise TypeError(f"{role} takes a sequence of {of}, got {type(xs).__name__}")
+    if isinstance(xs, (Set, Mapping)):
+        raise TypeError(
+            f"{role} takes a sequence of {of}, got a {type(xs).__name__}, which has no order of "
+            "its own (make it a list in the order you mean)"
+        )
+    return tuple(xs)
 
 
 def _as_values(xs: Iterable[Value | float]) -> tuple[Value, ...]:
@@ -501,6 +515,8 @@ def _operand(x: object, role: str = "operand") -> float | None:
             return float(x)
         except OverflowError:
             raise OverflowError(f"{role}: {x!r:.40} is too large to convert to a float") from None
+    if type(x).__name__ == "bool" and type(x).__module__ == "numpy":  # NumPy's bool, not an int
+        return 1.0 if x else 0.0
     return None
 
 

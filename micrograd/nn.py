@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence, Sized
+from collections.abc import Sequence
 from typing import Literal, get_args
 
-from .engine import Value, _as_values, _dot
+from .engine import Value, _as_values, _dot, _ordered
 
 __all__ = ["MLP", "Activation", "Layer", "Module", "Neuron"]
 
@@ -186,9 +186,7 @@ def _make_rng(rng: object) -> random.Random:
 
 def _inputs(x: object, nin: int, who: str) -> tuple[Value, ...]:
     """The inputs as Values (numbers become new leaves), then a new leaf holding 1.0."""
-    # Any sized iterable will do (a list, a tuple, a NumPy row); a lone Value or a string will not.
-    if isinstance(x, (Value, str, bytes)) or not isinstance(x, Sized):
-        raise TypeError(f"{who} takes a sequence of {nin} inputs, got {type(x).__name__}")
-    if len(x) != nin:
-        raise ValueError(f"{who} takes {nin} inputs, got {len(x)}")
-    return (*_as_values(x), Value(1.0))  # type: ignore[arg-type]
+    xs = _ordered(x, who, f"{nin} inputs")
+    if len(xs) != nin:
+        raise ValueError(f"{who} takes {nin} inputs, got {len(xs)}")
+    return (*_as_values(xs), Value(1.0))  # type: ignore[arg-type]

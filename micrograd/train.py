@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from numbers import Real
 
-from .engine import Value
+from .engine import Value, _operand, _ordered
 
 __all__ = ["SGD", "accuracy", "bce_with_logits", "hinge", "l2", "mse"]
 
@@ -35,9 +34,10 @@ def mse(preds: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
         TypeError: an element is neither a :class:`Value` nor a real number.
         ValueError: the sequences are empty or differ in length.
     """
-    pairs = _pairs(preds, targets, "preds", "targets")
+    pairs = _pairs(preds, targets, "preds", "targets", "mse")
     errors = [
-        _value(p, "preds", i) - _number_or_value(t, "targets", i) for i, (p, t) in enumerate(pairs)
+        _value(p, "preds", i, "mse") - _number_or_value(t, "targets", i, "mse")
+        for i, (p, t) in enumerate(pairs)
     ]
     return _mean([e**2 for e in errors])
 
@@ -51,8 +51,11 @@ def hinge(scores: Sequence[Scalar], labels: Sequence[float]) -> Value:
         TypeError: a score is not a :class:`Value` or real number, or a label is not a number.
         ValueError: the sequences are empty or differ in length, or a label is not ``-1`` or ``1``.
     """
-    pairs = _pairs(scores, labels, "scores", "labels")
-    margins = [_value(s, "scores", i) * _sign_label(y, i) for i, (s, y) in enumerate(pairs)]
+    pairs = _pairs(scores, labels, "scores", "labels", "hinge")
+    margins = [
+        _value(s, "scores", i, "hinge") * _sign_label(y, i, "hinge")
+        for i, (s, y) in enumerate(pairs)
+    ]
     return _mean([(1.0 - m).relu() for m in margins])
 
 
@@ -77,14 +80,15 @@ def bce_with_logits(logits: Sequence[Scalar], targets: Sequence[Scalar]) -> Valu
         TypeError: an element is neither a :class:`Value` nor a real number.
         ValueError: the sequences are empty or differ in length, or a target is outside [0, 1].
     """
-    pairs = _pairs(logits, targets, "logits", "targets")
+    who = "bce_with_logits"
+    pairs = _pairs(logits, targets, "logits", "targets", who)
     terms = []
     for i, (z_in, y_in) in enumerate(pairs):
-        z = _value(z_in, "logits", i)
-        y = _number_or_value(y_in, "targets", i)
+        z = _value(z_in, "logits", i, who)
+        y = _number_or_value(y_in, "targets", i, who)
         y_data = y.data if isinstance(y, Value) else y
         if not 0.0 <= y_data <= 1.0:
-            raise ValueError(f"targets[{i}] must be a probability in [0, 1], got {y_data!r}")
+            raise ValueError(f"{who}: targets[{i}] must be a probability in [0, 1], got {y_data!r}")
         if z.data > 0.0:
             terms.append(z - z * y + (1.0 + (-z).exp()).log())
         else:
@@ -100,11 +104,11 @@ def l2(params: Iterable[Scalar]) -> Value:
         ValueError: ``params`` is empty.
     """
     squares = []
-    for i, p in enumerate(_listed(params, "params")):
-        v = _value(p, "params", i)
+    for i, p in enumerate(_listed(params, "params", "l2")):
+        v = _value(p, "params", i, "l2")
         squares.append(v * v)
     if not squares:
-        raise ValueError("params is empty: l2 needs at least one parameter")
+        raise ValueError("l2: params is empty: l2 needs at least one parameter")
     return _total(squares)
 
 
@@ -118,11 +122,11 @@ def accuracy(scores: Sequence[Scalar], labels: Sequence[float]) -> float:
         TypeError: a score is not a :class:`Value` or real number, or a label is not a number.
         ValueError: the sequences are empty or differ in length, or a label is not ``-1`` or ``1``.
     """
-    pairs = _pairs(scores, labels, "scores", "labels")
+    pairs = _pairs(scores, labels, "scores", "labels", "accuracy")
     right = 0
     for i, (s, y) in enumerate(pairs):
-        score = s.data if isinstance(s, Value) else _number(s, "scores", i)
-        right += (score > 0.0) == (_sign_label(y, i) > 0.0)
+        score = s.data if isinstance(s, Value) else _number(s, "scores", i, "accuracy")
+        right += (score > 0.0) == (_sign_label(y, i, "accuracy") > 0.0)
     return right / len(pairs)
 
 
@@ -211,69 +215,73 @@ def _mean(terms: list[Value]) -> Value:
     return _total(terms) / len(terms)
 
 
-def _listed(xs: object, name: str) -> list[object]:
-    if isinstance(xs, (Value, str, bytes)) or not isinstance(xs, Iterable):
-        raise TypeError(f"{name} must be a sequence, got {type(xs).__name__}")
-    return list(xs)
+def _listed(xs: object, name: str, who: str) -> list[object]:
+    return list(_ordered(xs, f"{who}({name})", "Values or numbers"))
 
 
-def _pairs(a: object, b: object, a_name: str, b_name: str) -> list[tuple[object, object]]:
-    xs, ys = _listed(a, a_name), _listed(b, b_name)
+def _pairs(a: object, b: object, a_name: str, b_name: str, who: str) -> list[tuple[object, object]]:
+    xs, ys = _listed(a, a_name, who), _listed(b, b_name, who)
     if not xs:
-        raise ValueError(f"{a_name} is empty")
+        raise ValueError(f"{who}: {a_name} is empty")
     if len(xs) != len(ys):
         raise ValueError(
-            f"{a_name} and {b_name} differ in length: {len(xs)} {a_name}, {len(ys)} {b_name}"
+            f"{who}: {a_name} and {b_name} differ in length: {len(xs)} {a_name}, {len(ys)} {b_name}"
         )
     return list(zip(xs, ys, strict=True))
 
 
-def _number(x: object, name: str, i: int) -> float:
-    if isinstance(x, Real):
-        return float(x)
-    raise TypeError(f"{name}[{i}] must be a real number, got {type(x).__name__}")
+def _number(x: object, name: str, i: int, who: str) -> float:
+    c = None if isinstance(x, Value) else _operand(x, f"{who}: {name}[{i}]")
+    if c is None:
+        raise TypeError(f"{who}: {name}[{i}] must be a real number, got {type(x).__name__}")
+    return c
 
 
-def _number_or_value(x: object, name: str, i: int) -> Value | float:
+def _number_or_value(x: object, name: str, i: int, who: str) -> Value | float:
     if isinstance(x, Value):
         return x
-    if isinstance(x, Real):
-        return float(x)
-    raise TypeError(f"{name}[{i}] must be a Value or a real number, got {type(x).__name__}")
+    c = _operand(x, f"{who}: {name}[{i}]")
+    if c is None:
+        raise TypeError(
+            f"{who}: {name}[{i}] must be a Value or a real number, got {type(x).__name__}"
+        )
+    return c
 
 
-def _value(x: object, name: str, i: int) -> Value:
-    v = _number_or_value(x, name, i)
+def _value(x: object, name: str, i: int, who: str) -> Value:
+    v = _number_or_value(x, name, i, who)
     return v if isinstance(v, Value) else Value(v)
 
 
-def _sign_label(y: object, i: int) -> float:
-    label = _number(y, "labels", i)
+def _sign_label(y: object, i: int, who: str) -> float:
+    label = _number(y, "labels", i, who)
     if label not in (-1.0, 1.0):
-        raise ValueError(f"labels[{i}] must be -1 or 1, got {y!r}")
+        raise ValueError(f"{who}: labels[{i}] must be -1 or 1, got {y!r}")
     return label
 
 
 def _non_negative(x: object, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    value = float(x)
-    if not (math.isfinite(value) and value >= 0.0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {x!r}")
-    return value
+    c = None if isinstance(x, bool) else _operand(x, f"SGD: {name}")
+    if c is None:
+        raise TypeError(f"SGD: {name} must be a real number, got {type(x).__name__}")
+    if not (math.isfinite(c) and c >= 0.0):
+        raise ValueError(f"SGD: {name} must be a finite number >= 0, got {x!r}")
+    return c
 
 
 def _parameters(params: object) -> list[Value]:
-    ps = _listed(params, "params")
+    ps = list(_ordered(params, "SGD(params)", "Values"))
     if not ps:
-        raise ValueError("params is empty: SGD needs at least one parameter")
+        raise ValueError("SGD: params is empty: SGD needs at least one parameter")
     values: list[Value] = []
     first: dict[Value, int] = {}
     for i, p in enumerate(ps):
         if not isinstance(p, Value):
-            raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__}")
+            raise TypeError(f"SGD: params[{i}] must be a Value, got {type(p).__name__}")
         j = first.setdefault(p, i)
         if j != i:
-            raise ValueError(f"params[{i}] is params[{j}] again: each parameter must appear once")
+            raise ValueError(
+                f"SGD: params[{i}] is params[{j}] again: each parameter must appear once"
+            )
         values.append(p)
     return values

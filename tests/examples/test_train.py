@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import math
+from typing import Any
 
 import pytest
 
@@ -162,9 +163,27 @@ def test_length_mismatch_is_named(fn: object) -> None:
 
 
 @pytest.mark.parametrize("fn", LOSSES)
-def test_a_lone_value_is_not_a_sequence(fn: object) -> None:
-    with pytest.raises(TypeError, match=r"must be a sequence, got Value"):
-        fn(Value(1.0), [1.0])  # type: ignore[operator]
+def test_a_lone_value_is_not_a_sequence(fn: Any) -> None:
+    name = fn.__name__
+    with pytest.raises(TypeError, match=rf"^{name}\(\w+\) takes a sequence of .*, got Value$"):
+        fn(Value(1.0), [1.0])
+    with pytest.raises(TypeError, match=rf"^{name}\(\w+\) takes a sequence .*, got NoneType$"):
+        fn([1.0], None)
+
+
+@pytest.mark.parametrize("fn", LOSSES)
+def test_unordered_collections_are_refused(fn: Any) -> None:
+    with pytest.raises(TypeError, match=rf"^{fn.__name__}\(\w+\) .* got a set, which has no order"):
+        fn({1.0, 2.0}, [1.0, 1.0])
+    with pytest.raises(TypeError, match=r"got a dict, which has no order"):
+        fn([1.0], {1.0: 0.0})
+
+
+def test_a_number_too_large_for_a_float_names_the_function_and_argument() -> None:
+    with pytest.raises(OverflowError, match=r"^mse: targets\[1\]: an int of \d+ bits is too large"):
+        mse([1.0, 2.0], [1.0, 10**400])
+    with pytest.raises(OverflowError, match=r"^SGD: lr: an int of \d+ bits is too large"):
+        SGD([Value(1.0)], lr=10**400)
 
 
 def test_bad_elements_are_named() -> None:
@@ -270,8 +289,10 @@ def test_sgd_rejects_bad_parameter_lists() -> None:
         SGD([p, 1.0], lr=0.1)  # type: ignore[list-item]
     with pytest.raises(ValueError, match=r"params\[2\] is params\[0\] again"):
         SGD([p, Value(2.0), p], lr=0.1)
-    with pytest.raises(TypeError, match="params must be a sequence, got Value"):
+    with pytest.raises(TypeError, match=r"SGD\(params\) takes a sequence of Values, got Value"):
         SGD(p, lr=0.1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"SGD\(params\) .* got a set, which has no order"):
+        SGD({p}, lr=0.1)
 
 
 def test_sgd_repr_names_its_settings() -> None:

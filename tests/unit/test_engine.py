@@ -571,8 +571,11 @@ def test_dot_turns_numbers_into_leaves() -> None:
     [
         ([Value(1.0)], [1.0, 2.0], ValueError, "same length"),
         ([], [], ValueError, "same length >= 1"),
-        (Value(1.0), [1.0], TypeError, "sequences"),
-        ("ab", [1.0, 2.0], TypeError, "sequences"),
+        (Value(1.0), [1.0], TypeError, "sequence"),
+        ("ab", [1.0, 2.0], TypeError, "sequence"),
+        (None, [1.0], TypeError, "NoneType"),
+        ({1.0, 2.0}, [1.0, 2.0], TypeError, "set, which has no order"),
+        ([1.0], {Value(1.0): 1.0}, TypeError, "dict, which has no order"),
         ([Value(1.0)], ["x"], TypeError, "str"),
         ([Value(1.0)], [None], TypeError, "NoneType"),
     ],
@@ -600,3 +603,19 @@ def test_variadic_source_groups_the_operands() -> None:
     assert OPS["mul"].groups == 2
     assert OPS["neg"].accepts(1)
     assert not OPS["neg"].accepts(2)
+
+
+def test_dot_takes_any_ordered_iterable() -> None:
+    import numpy as np
+
+    a = np.array([1.0, 2.0])
+    assert Value.dot(a, np.array([3.0, 4.0])).data == 11.0
+    b: list[Value | float] = [Value(3.0), 4.0]
+    assert Value.dot((x for x in a), iter(b)).data == 11.0
+
+
+def test_numpy_bool_is_a_number_like_bool() -> None:
+    import numpy as np
+
+    assert (Value(np.True_).data, Value(np.False_).data) == (1.0, 0.0)  # type: ignore[arg-type]
+    assert (Value(2.0) * np.True_).data == 2.0  # type: ignore[operator]

@@ -144,9 +144,15 @@ def test_bad_arguments_are_named_in_full(
             "Neuron takes a sequence of 2 inputs, got Value",
         ),
         (
-            lambda: Neuron(2, rng=0)(x for x in (1.0, 2.0)),  # type: ignore[arg-type]
+            lambda: Neuron(2, rng=0)({1.0, 2.0}),  # type: ignore[arg-type]
             TypeError,
-            "Neuron takes a sequence of 2 inputs, got generator",
+            "Neuron takes a sequence of 2 inputs, got a set, which has no order of its own "
+            "(make it a list in the order you mean)",
+        ),
+        (
+            lambda: MLP(2, [3, 1], rng=0)(None),  # type: ignore[arg-type]
+            TypeError,
+            "Layer takes a sequence of 2 inputs, got NoneType",
         ),
         (lambda: Layer(2, 3, rng=0)([1.0]), ValueError, "Layer takes 2 inputs, got 1"),
         (
@@ -190,8 +196,19 @@ def test_anomaly_mode_catches_a_rule_with_too_few_gradients() -> None:
 @pytest.mark.parametrize(
     ("a", "b", "error", "message"),
     [
-        (Value(1.0), [1.0], TypeError, "Value.dot takes two sequences of Values or numbers"),
-        ([1.0], "a", TypeError, "Value.dot takes two sequences of Values or numbers"),
+        (
+            Value(1.0),
+            [1.0],
+            TypeError,
+            "Value.dot(a) takes a sequence of Values or numbers, got Value",
+        ),
+        ([1.0], "a", TypeError, "Value.dot(b) takes a sequence of Values or numbers, got str"),
+        (
+            [1.0],
+            None,
+            TypeError,
+            "Value.dot(b) takes a sequence of Values or numbers, got NoneType",
+        ),
         (
             [1.0, 2.0],
             [1.0],

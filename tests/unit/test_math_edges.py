@@ -81,3 +81,17 @@ def test_source_rejects_wrong_operands_saying_what_it_takes(
 ) -> None:
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         OPS[name].source(*operands, c=c)
+
+
+def test_c_over_a_subnormal_is_the_ieee_quotient_not_a_product_with_the_reciprocal() -> None:
+    # The README's one exception to "as PyTorch computes it": PyTorch's c / t is c * (1 / t),
+    # which is nan and inf here; the derivative -c / x**2 is -0 and overflows to -inf.
+    for c, x, quotient, slope, product in (
+        (0.0, 5e-324, 0.0, 0.0, "nan"),
+        (1e-8, 1e-310, 1.0000000000000031e302, -math.inf, "inf"),
+    ):
+        v = Value(x)
+        out = c / v
+        out.backward()
+        assert (out.data, v.grad) == (quotient, slope)
+        assert repr(c * (1.0 / x)) == product
