@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from .cli import CI_SEED, EXIT_FAILED, EXIT_MISSING, EXIT_NOT_LOADED, EXIT_OK, EXIT_USAGE, main
 from .pipeline import PROFILES, check
-from .process import EngineCrashed, EngineProcess, EngineTimeout, LoadError
+from .process import MEMORY, EngineCrashed, EngineProcess, EngineTimeout, LoadError
 from .report import Cell, Report, format_report
 from .subjects import AGAINST_MICROGRAD, REFERENCES, Broken, Engine, Micrograd
 
@@ -109,6 +109,7 @@ def check_engine(
     seed: int | None = None,
     timeout: float = 5.0,
     import_timeout: float = 120.0,
+    memory: int = MEMORY,
     strict: bool = False,
     require: Sequence[str] = (),
     min_depth: int = 0,
@@ -127,6 +128,7 @@ def check_engine(
         seed: Replays a run (the report prints it); random if ``None``.
         timeout: Seconds one program may take in the engine before it counts as hung.
         import_timeout: Seconds the engine's import may take.
+        memory: MiB the engine's process may allocate; beyond, its allocations fail.
         strict: Semantics, edge and depth rows fail the run too.
         require: Operations that must be supported.
         min_depth: Fail unless ``backward()`` works on a chain at least this long.
@@ -142,7 +144,11 @@ def check_engine(
     report = Report(target, profile, _profile(profile), _seed(seed), ["micrograd"], strict)
     ops, require = _names(ops, "ops"), _names(require, "require") or []
     start = time.perf_counter()
-    with EngineProcess(target, import_timeout=import_timeout, cwd=cwd) as process:
+    if type(memory) is not int or memory < 64:
+        raise ValueError(
+            f"check_engine(memory=...) takes a whole number of MiB >= 64, got {memory!r}"
+        )
+    with EngineProcess(target, import_timeout=import_timeout, cwd=cwd, memory=memory) as process:
         try:
             hello = process.start()
         except LoadError as exc:

@@ -96,7 +96,13 @@ def describe(exc: BaseException) -> dict[str, Any]:
     if outside:
         f = outside[-1]
         where = f"{os.path.basename(f.filename)}:{f.lineno} in {f.name}"
-    return {"type": type(exc).__name__, "message": str(exc)[:300], "where": where}
+    message = str(exc)[:300]
+    if isinstance(exc, MemoryError) and MEMORY_LIMIT:
+        message = (
+            f"the engine's process reached its memory limit of {MEMORY_LIMIT // 2**20:,} MiB "
+            f"(--memory){': ' + message if message else ''}"
+        )
+    return {"type": type(exc).__name__, "message": message, "where": where}
 
 
 _ABSENT = re.compile(
@@ -499,6 +505,24 @@ def _limit_output() -> None:
         pass
 
 
+def _limit_memory(limit: int) -> None:
+    """The engine's allocations beyond ``limit`` bytes fail (``MemoryError``), instead of
+    exhausting the machine."""
+    global MEMORY_LIMIT
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+        MEMORY_LIMIT = soft
+    except (ImportError, AttributeError, ValueError, OSError):  # not on this system
+        pass
+
+
+MEMORY_LIMIT = 0  # bytes, once set
+
+
 def _exit_with_parent(scratch: str) -> None:
     """End this process when the kit's ends (even by SIGKILL: the engine runs in its own
     session, where no terminal's hangup reaches it), removing the kit's scratch directory,
@@ -543,6 +567,7 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     _limit_output()
+    _limit_memory(int(config.get("memory", 2**31)))
     _exit_with_parent(os.path.dirname(config["capture"]))
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
     serve(config, requests, replies, capture)

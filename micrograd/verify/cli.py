@@ -17,6 +17,8 @@ import tempfile
 from collections.abc import Sequence
 from typing import Literal, TextIO
 
+from .process import MEMORY
+
 __all__ = [
     "CI_SEED",
     "EXIT_FAILED",
@@ -151,6 +153,15 @@ def _parser() -> argparse.ArgumentParser:
         default=120.0,
         help=_ENGINE_ONLY + "seconds importing the engine may take (default 120)",
     )
+    p.add_argument(
+        "--memory",
+        type=int,
+        default=MEMORY,
+        metavar="MIB",
+        help=_ENGINE_ONLY
+        + f"memory the engine's process may allocate, in MiB (default {MEMORY:,}); beyond, its "
+        "allocations fail with MemoryError",
+    )
     return p
 
 
@@ -203,6 +214,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     for option, seconds in (("--timeout", args.timeout), ("--import-timeout", args.import_timeout)):
         if not (math.isfinite(seconds) and seconds > 0):
             parser.error(f"{option} takes a finite number of seconds above 0, got {seconds!r}")
+    if args.memory < 64:
+        parser.error(f"--memory takes a whole number of MiB, at least 64, got {args.memory}")
     if not 0 <= args.min_depth <= DEPTHS[-1]:
         parser.error(
             f"--min-depth: the depth check goes from 0 to {DEPTHS[-1]:,}, got {args.min_depth}"
@@ -266,6 +279,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
                 args.engine,
                 timeout=args.timeout,
                 import_timeout=args.import_timeout,
+                memory=args.memory,
                 oracles=oracles,
                 **common,
             )

@@ -33,6 +33,9 @@ class LoadError(Exception):
     """The engine could not be imported, or no usable class was found."""
 
 
+MEMORY = 2048  # MiB an engine's process may allocate, by default
+
+
 class EngineProcess:
     """One child process running the engine; restarted on demand after a timeout or a crash.
 
@@ -40,11 +43,21 @@ class EngineProcess:
         target: What ``--engine`` names (module, file or package, optionally ``:Name``).
         import_timeout: Seconds the import may take (engines that train at import are slow).
         cwd: Working directory of the child (the target is resolved from it).
+        memory: MiB of memory the child may allocate (``RLIMIT_DATA``; beyond, its allocations
+            fail with ``MemoryError``).
     """
 
-    def __init__(self, target: str, *, import_timeout: float = 120.0, cwd: str | None = None):
+    def __init__(
+        self,
+        target: str,
+        *,
+        import_timeout: float = 120.0,
+        cwd: str | None = None,
+        memory: int = MEMORY,
+    ):
         self.target = target
         self.import_timeout = import_timeout
+        self.memory = memory
         self.cwd = cwd or os.getcwd()
         self._dir = tempfile.TemporaryDirectory(prefix="micrograd-conformance-")
         self._proc: subprocess.Popen[str] | None = None
@@ -66,7 +79,12 @@ class EngineProcess:
             with contextlib.suppress(OSError):
                 os.remove(self._capture)
         capture = os.path.join(self._dir.name, f"output-{self.starts}.txt")
-        config = {"target": self.target, "operations": wire_table(), "capture": capture}
+        config = {
+            "target": self.target,
+            "operations": wire_table(),
+            "capture": capture,
+            "memory": self.memory * 2**20,
+        }
         self._capture = capture
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
         self._proc = subprocess.Popen(

@@ -18,7 +18,7 @@ import pytest
 from micrograd.conformance import check_engine
 from micrograd.testing.opinfo import OPERATIONS
 
-from .support import ENGINES, report
+from .support import ENGINES, report, target
 
 BUILT_ON_MUL = {"sub", "div", "mul_const", "rmul_const", "rsub_const", "neg", "div_const"}
 BUILT_ON_MUL |= {"rdiv_const", "sub_const", "shared", "reuse", "mixed"}
@@ -92,6 +92,22 @@ def test_each_bug_is_flagged_where_it_lives(name: str) -> None:
     assert first.counterexample is not None
     assert case.says in first.counterexample, first.counterexample
     assert "Reproduce with:" in first.counterexample
+
+
+def test_an_engine_that_allocates_without_end_fails_its_row_at_the_memory_limit() -> None:
+    r = check_engine(
+        target("catalogue.py:AllocatesWithoutEnd"),
+        profile="quick",
+        seed=0,
+        oracles=[],
+        ops=["tanh", "add"],
+        memory=256,
+    )
+    assert r.load_error is None, r.load_error
+    assert r.failures() == ["tanh"]
+    (row,) = [row for row in r.cells if row.key == "tanh"]
+    assert row.counterexample is not None
+    assert "reached its memory limit of 256 MiB (--memory)" in row.counterexample
 
 
 @pytest.mark.parametrize("name", CORRECT)

@@ -383,3 +383,12 @@ class PrintsWithoutEnd(Value):
     def exp(self):
         print("x" * 2**20)
         return super().exp()
+
+
+class AllocatesWithoutEnd(Value):
+    """tanh() keeps allocating (a cache that is never freed, or an accidental quadratic copy)."""
+
+    def tanh(self):
+        hog = []
+        while True:
+            hog.append(bytearray(2**24))
