@@ -8,7 +8,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator, Mapping, Set
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence, Set
 from numbers import Real
 from types import GeneratorType
 
@@ -254,9 +254,11 @@ class Value:
         return _dot((*_as_values(xs), *_as_values(ys)))  # type: ignore[arg-type]
 
 
-def _ordered(xs: object, role: str, of: str) -> tuple[object, ...]:
+def _ordered(xs: object, role: str, of: str) -> Sequence[object]:
     """The items of ``xs``, in order: any iterable (a list, a tuple, a NumPy array, a generator)
     but a lone Value, a string, or an unordered collection (a set, or a dict: its keys)."""
+    if type(xs) is list or type(xs) is tuple:  # the usual case, without the ABC checks below
+        return xs
     if isinstance(xs, (Value, str, bytes, bytearray)) or not isinstance(xs, Iterable):
         raise TypeError(f"{role} takes a sequence of {of}, got {type(xs).__name__}")
     if isinstance(xs, (Set, Mapping)):
@@ -297,7 +299,7 @@ def _dot(operands: tuple[Value, ...]) -> Value:
 # tally only if it is its own, so a mark means nothing once its walk has stopped: there is
 # nothing to reset, so nothing an exception could leave half reset. (Dictionaries of every
 # node would do the same in more memory and time: the benchmark's ``y = y * c + d`` chain takes
-# 610 bytes a step at peak with them, 328 with marks, and the demo step 10% longer.)
+# 610 bytes a step at peak with them, 328 with marks, and the demo step 16% longer.)
 #
 # Two walks must not share a node while both run. A walk that reaches a node whose mark is a
 # walk still running (in this process: a fork copies marks, not threads) gives up before it has
@@ -382,36 +384,42 @@ def _steps(w: _Walk, root: Value, seed: float, check: bool) -> Generator[None, N
         return None
 
     leaves: list[Value] = []
-    spare = _new(_Tally)  # a leaf's next tally, made before its mark is read
+    new = _NO_WALK  # the mark of a node no walk has reached: most nodes, as graphs are rebuilt
     stack = [root]
     push, pop = stack.append, stack.pop
     while stack:  # count the consumers of every interior node, marking each node reached
         for parent in pop()._prev:
-            mark = parent._mark
-            if mark.walk is w:  # reached before, in this walk
-                if parent._op is None:
-                    continue
-                if mark is w:  # a second consumer
-                    tally = _new(_Tally)
-                    tally.sum = -0.0
-                    tally.uses = 2
-                    tally.walk = w
-                    parent._mark = tally
-                else:
-                    mark.uses += 1  # type: ignore[union-attr]
+            if parent._op is None:  # a leaf
+                if parent._mark is not w:  # reached for the first time
+                    owner = parent._mark.walk
+                    if owner.run.gi_running and owner.pid == pid:
+                        return owner
+                    parent._mark = w
+                    leaves.append(parent)
                 continue
-            owner = mark.walk
-            if owner.run.gi_running and owner.pid == pid:
-                return owner
-            if parent._op is None:
-                spare.sum = -0.0
-                spare.walk = w
-                parent._mark = spare
-                spare = _new(_Tally)
-                leaves.append(parent)
-            else:
+            mark = parent._mark
+            if mark is new:  # an interior node reached for the first time
                 parent._mark = w
                 push(parent)
+            elif mark is w:  # a second consumer
+                tally = _new(_Tally)
+                tally.sum = -0.0
+                tally.uses = 2
+                tally.walk = w
+                parent._mark = tally
+            elif mark.walk is w:  # a third one, or more
+                mark.uses += 1  # type: ignore[union-attr]
+            else:  # reached for the first time, marked by an earlier walk
+                owner = mark.walk
+                if owner.run.gi_running and owner.pid == pid:
+                    return owner
+                parent._mark = w
+                push(parent)
+    for leaf in leaves:  # each leaf's contributions are summed in its tally
+        tally = _new(_Tally)
+        tally.sum = -0.0
+        tally.walk = w
+        leaf._mark = tally
 
     todo = [(root, seed)]  # finished nodes, each with its gradient d1 + d2 + ...
     put, take = todo.append, todo.pop
