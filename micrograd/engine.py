@@ -33,7 +33,8 @@ class Value:
     Nodes are plain data — an operator from :data:`micrograd.OPS`, the parent nodes and, for the
     ``*_const`` operators, a number — so a graph holds no reference cycles and is freed as soon as
     the last reference to its output goes. Values hash and compare by identity. (One more slot,
-    ``_mark``, is :meth:`backward`'s bookkeeping: see the walk's contract in this module.)
+    ``_mark``, and ``_arg`` of a leaf, are :meth:`backward`'s bookkeeping: see the walk's contract
+    in this module.)
     """
 
     __slots__ = ("_arg", "_data", "_grad", "_mark", "_op", "_prev")
@@ -92,7 +93,7 @@ class Value:
     @property
     def arg(self) -> float | None:
         """The number argument of a ``*_const`` operator (``2.0`` in ``v * 2``), else ``None``."""
-        return self._arg
+        return None if self._op is None else self._arg  # a leaf's is backward()'s
 
     def __repr__(self) -> str:
         op = "" if self._op is None else f", op={self._op.name!r}"
@@ -294,10 +295,12 @@ def _dot(operands: tuple[Value, ...]) -> Value:
 #
 # The bookkeeping is local to the walk (a stack of finished nodes with their gradients, a list
 # of the leaves) but for one slot, the node's ``_mark``: the walk that last reached the node
-# or, for a leaf or a node with several consumers, a _Tally of that walk (the contributions
-# summed so far, from -0.0, which adds nothing, and the consumers still to come). A walk reads a
-# tally only if it is its own, so a mark means nothing once its walk has stopped: there is
-# nothing to reset, so nothing an exception could leave half reset. (Dictionaries of every
+# or, for a node with several consumers, a _Tally of that walk (the contributions summed so far,
+# from -0.0, which adds nothing, and the consumers still to come). A leaf's sum so far is in its
+# ``_arg`` slot, which only ``*_const`` nodes use otherwise. A walk reads a tally or a leaf's sum
+# only if the node's mark is its own, and sets it when it marks the node, so a mark means nothing
+# once its walk has stopped: there is nothing to reset, so nothing an exception could leave
+# half reset. (Dictionaries of every
 # node would do the same in more memory and time: the benchmark's ``y = y * c + d`` chain takes
 # 610 bytes a step at peak with them, 328 with marks, and the demo step 16% longer.)
 #
@@ -331,12 +334,12 @@ class _Walk:
 
 
 class _Tally:
-    """The mark of a leaf, or of an interior node with several consumers, in the walk ``walk``."""
+    """The mark of an interior node with several consumers, in the walk ``walk``."""
 
     __slots__ = ("sum", "uses", "walk")
 
     sum: float  # of the contributions so far, from -0.0
-    uses: int  # an interior node's consumers still to pass their contribution
+    uses: int  # consumers still to pass their contribution
     walk: _Walk
 
 
@@ -395,6 +398,7 @@ def _steps(w: _Walk, root: Value, seed: float, check: bool) -> Generator[None, N
                     if owner.run.gi_running and owner.pid == pid:
                         return owner
                     parent._mark = w
+                    parent._arg = -0.0  # a leaf's slot for the sum of its contributions
                     leaves.append(parent)
                 continue
             mark = parent._mark
@@ -415,12 +419,6 @@ def _steps(w: _Walk, root: Value, seed: float, check: bool) -> Generator[None, N
                     return owner
                 parent._mark = w
                 push(parent)
-    for leaf in leaves:  # each leaf's contributions are summed in its tally
-        tally = _new(_Tally)
-        tally.sum = -0.0
-        tally.walk = w
-        leaf._mark = tally
-
     todo = [(root, seed)]  # finished nodes, each with its gradient d1 + d2 + ...
     put, take = todo.append, todo.pop
     while todo:  # finish each node, then pass its contributions on
@@ -433,7 +431,7 @@ def _steps(w: _Walk, root: Value, seed: float, check: bool) -> Generator[None, N
         # one contribution per operand (the tests check every vjp; a keyword doubles zip's cost)
         for parent, d in zip(node._prev, contributions):  # noqa: B905
             if parent._op is None:  # a leaf: its gradient is assigned at the end
-                parent._mark.sum += d  # type: ignore[union-attr]
+                parent._arg += d
                 continue
             mark = parent._mark
             if mark is w:  # the only consumer of an interior node: it is finished
@@ -446,8 +444,8 @@ def _steps(w: _Walk, root: Value, seed: float, check: bool) -> Generator[None, N
                 put((parent, mark.sum))  # type: ignore[union-attr]
                 parent._mark = w
     for leaf in leaves:
-        leaf._grad = _plus(leaf._grad, leaf._mark.sum)  # type: ignore[union-attr]
-        leaf._mark = w
+        leaf._grad = _plus(leaf._grad, leaf._arg)  # type: ignore[arg-type]
+        leaf._arg = None
     return None
 
 
