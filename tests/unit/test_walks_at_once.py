@@ -113,7 +113,7 @@ def test_backward_from_a_signal_handler_during_a_walk() -> None:
             f = f.f_back
         if handler.__code__ in codes:
             return  # the timer went off inside this handler, where small is being walked
-        landed += any(code.co_name == "_steps" for code in codes)
+        landed += any("_steps" in code.co_name for code in codes)  # (or a mutant of it)
         calls += 1
         small.backward()
 
