@@ -7,7 +7,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import MLP, OPS, Value, _interrupt
+try:
+    from . import MLP, OPS, Value, _interrupt
+except ImportError as exc:  # another distribution's micrograd/__init__.py replaced this one's
+    from ._install import broken
+
+    print(broken(exc), file=sys.stderr)
+    raise SystemExit(3) from None  # as for a missing dependency
 
 __all__ = ["main", "operator_table"]
 
@@ -82,6 +88,11 @@ def _main(argv: Sequence[str] | None) -> int:
         return verify(args_list[1:])
     from . import __version__
 
+    if "--version" in args_list:  # where one looks after installing: say what is wrong with it
+        from . import _install
+
+        for problem in _install.report():
+            print(f"warning: {problem}", file=sys.stderr)
     parser = argparse.ArgumentParser(prog="micrograd", description=__doc__)
     parser.add_argument("--version", action="version", version=f"micrograd-verified {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -233,9 +233,15 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 
     from importlib.util import find_spec
 
+    from .. import _install
+    from .._install import install_command
+
+    for problem in _install.report():  # first: it can make every verdict wrong
+        print(f"warning: {problem}", file=sys.stderr)
+
     if find_spec("hypothesis") is None:
         print(
-            'micrograd verify needs Hypothesis: pip install "micrograd-verified[testing]"',
+            f"micrograd verify needs Hypothesis: {install_command('testing')}",
             file=sys.stderr,
         )
         return EXIT_MISSING

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from ..._install import install_command
 from ...engine import Value
 from ...ops import OPS
 from ..expr import Expr
@@ -95,8 +96,6 @@ class Oracle:
         return evaluate(expr.lower())
 
 
-_EXTRA = 'pip install "micrograd-verified[oracles]"'
-
 #: The oracles, by name.
 ORACLES: Mapping[str, Oracle] = MappingProxyType(
     {
@@ -104,7 +103,7 @@ ORACLES: Mapping[str, Oracle] = MappingProxyType(
             "torch",
             "PyTorch float64 autograd",
             ("torch",),
-            f"{_EXTRA} (or: pip install torch==2.13.0)",
+            install_command("oracles", ("torch",)),
             False,
             "micrograd.testing.oracles._torch",
             SATURATING,
@@ -113,7 +112,7 @@ ORACLES: Mapping[str, Oracle] = MappingProxyType(
             "jax",
             "JAX (x64) vjp",
             ("jax", "jaxlib"),
-            f"{_EXTRA} (or: pip install jax jaxlib)",
+            install_command("oracles", ("jax", "jaxlib")),
             False,
             "micrograd.testing.oracles._jax",
             SATURATING,
@@ -123,7 +122,7 @@ ORACLES: Mapping[str, Oracle] = MappingProxyType(
             "sympy",
             "SymPy derivative, mpmath at 60 digits, rounded once",
             ("sympy", "mpmath"),
-            f"{_EXTRA} (or: pip install sympy mpmath)",
+            install_command("oracles", ("sympy", "mpmath")),
             True,
             "micrograd.testing.oracles._sympy",
         ),
