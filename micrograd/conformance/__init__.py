@@ -4,7 +4,11 @@ From the command line::
 
     micrograd verify --engine path/to/engine.py        # or a module, a package, module:Class
 
-From a test suite (pytest or any other)::
+From pytest, one item per row of the report (the plugin :mod:`.pytest_plugin`)::
+
+    pytest --micrograd-engine path/to/engine.py
+
+From a test suite (pytest or any other), as one test::
 
     from micrograd.conformance import assert_conforms
 
