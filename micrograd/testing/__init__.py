@@ -4,8 +4,9 @@
   by micrograd, plain floats or any other backend, printable as runnable snippets.
 - :func:`expressions`: a Hypothesis strategy drawing random expressions (trees and DAGs) with
   inputs inside every operator's domain (needs the ``testing`` extra; imported on first use).
-- :func:`check_grads` / :func:`check_expr`: compare ``backward()`` with Richardson-extrapolated
-  finite differences; :func:`numerical_grad` gives the estimates.
+- :func:`check_grads` / :func:`check_expr`: compare ``backward()`` (micrograd's, or any engine's
+  through the kit's ``Adapter``) with Richardson-extrapolated finite differences;
+  :func:`numerical_grad` gives the estimates.
 - :mod:`micrograd.testing.tolerances`: every tolerance, in one place.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .expr import Expr, Node
-from .gradcheck import FiniteDifference, check_expr, check_grads, numerical_grad
+from .gradcheck import FiniteDifference, GradCheck, check_expr, check_grads, numerical_grad
 
 if TYPE_CHECKING:
     from .strategies import expressions
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Expr",
     "FiniteDifference",
+    "GradCheck",
     "Node",
     "check_expr",
     "check_grads",

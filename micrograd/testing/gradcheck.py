@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..engine import Value
 from .compare import Disagreement
@@ -16,6 +17,7 @@ from .tolerances import FD_ATOL, FD_MIN_STEP, FD_RTOL, FD_STEP
 
 __all__ = [
     "FiniteDifference",
+    "GradCheck",
     "check_expr",
     "check_grads",
     "fd_compare",
@@ -94,34 +96,66 @@ def grads_agree(analytic: float, numeric: float, *, scale: float, rtol: float, a
     return abs(analytic - numeric) <= atol * scale + rtol * max(abs(analytic), abs(numeric))
 
 
+@dataclass(frozen=True)
+class GradCheck:
+    """What :func:`check_grads` found: the value, both gradients and each disagreement."""
+
+    point: tuple[float, ...]
+    value: float
+    backward: tuple[float, ...]
+    numeric: tuple[FiniteDifference, ...]
+    #: One line per input whose gradients disagree; empty when they all agree.
+    mismatches: tuple[str, ...]
+    #: The whole explanation, as the AssertionError gives it ("" when they agree).
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
 def check_grads(
-    f: Callable[..., Value],
+    f: Callable[..., Any],
     args: Sequence[float],
     *,
     rtol: float = FD_RTOL,
     atol: float = FD_ATOL,
     step: float = FD_STEP,
     name: str | None = None,
-) -> None:
+    engine: Any = None,
+    raises: bool = True,
+) -> GradCheck:
     """Check that ``backward()`` through ``f`` agrees with finite differences at ``args``.
 
-    ``f`` takes one :class:`~micrograd.Value` per argument and returns a ``Value``. Raises
+    ``f`` takes one value per argument and returns a value: micrograd's :class:`~micrograd.Value`
+    or, with ``engine``, another engine's; ``engine`` is its value class (``engine=MyValue``, for
+    karpathy/micrograd's API) or an :class:`~micrograd.conformance.Adapter`. Raises
     ``AssertionError`` naming each disagreeing input with both gradients, their difference and
-    the expression (``name``, or ``f``'s name).
+    the expression (``name``, or ``f``'s name); with ``raises=False`` returns the result instead
+    (:class:`GradCheck`: ``.ok``, ``.mismatches``, ``.message``).
     """
-    leaves = [Value(a) for a in args]
+    from ..verify.adapter import Adapter
+
+    adapter = engine if isinstance(engine, Adapter) else Adapter(engine or Value)
+    point = [float(a) for a in args]
+    leaves = [adapter.value(a) for a in point]
     out = f(*leaves)
-    if not isinstance(out, Value):
-        raise TypeError(f"f must return a Value, got {type(out).__name__}")
-    out.backward()
-    analytic = [leaf.grad for leaf in leaves]
+    if engine is None and not isinstance(out, Value):
+        raise TypeError(f"check_grads: f must return a Value, got {type(out).__name__}")
+    adapter.backward(out)
+    analytic = tuple(float(adapter.grad(leaf)) for leaf in leaves)
 
-    def forward(point: Sequence[float]) -> float:
-        return f(*[Value(p) for p in point]).data
+    def forward(at: Sequence[float]) -> float:
+        return float(adapter.data(f(*[adapter.value(p) for p in at])))
 
-    numeric = numerical_grad(forward, [float(a) for a in args], step=step)
+    numeric = tuple(numerical_grad(forward, point, step=step))
     label = name or getattr(f, "__qualname__", repr(f))
-    _assert_agree(f"of {label}", [float(a) for a in args], out.data, analytic, numeric, rtol, atol)
+    value = float(adapter.data(out))
+    bad = _disagreements(point, value, analytic, numeric, rtol, atol)
+    message = _explain(f"of {label}", point, value, bad, rtol, atol) if bad else ""
+    if bad and raises:
+        raise AssertionError(message)
+    return GradCheck(tuple(point), value, analytic, numeric, tuple(bad), message)
 
 
 def check_expr(
@@ -197,6 +231,43 @@ def fd_compare(
     return out
 
 
+def _disagreements(
+    point: Sequence[float],
+    value: float,
+    analytic: Sequence[float],
+    numeric: Sequence[FiniteDifference],
+    rtol: float,
+    atol: float,
+) -> list[str]:
+    bad = []
+    for i, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
+        scale = max(1.0, abs(value)) / max(1.0, abs(point[i]))
+        if not grads_agree(a, n.value, scale=scale, rtol=rtol, atol=atol):
+            bad.append(
+                f"  input {i} = {point[i]!r}: backward {a!r}, finite differences {n.value!r} "
+                f"(difference {a - n.value:.3g}, estimate error {n.error:.2g}, step {n.step:g})"
+            )
+    return bad
+
+
+def _explain(
+    label: str,
+    point: Sequence[float],
+    value: float,
+    bad: Sequence[str],
+    rtol: float,
+    atol: float,
+    reproducer: str | None = None,
+) -> str:
+    message = (
+        f"backward() disagrees with finite differences for the gradient {label} "
+        f"at {list(point)} (value {value!r}; rtol={rtol:g}, atol={atol:g}):\n" + "\n".join(bad)
+    )
+    if reproducer is not None:
+        message += f"\nReproduce with:\n\n{reproducer}\n"
+    return message
+
+
 def _assert_agree(
     label: str,
     point: Sequence[float],
@@ -207,19 +278,6 @@ def _assert_agree(
     atol: float,
     reproducer: str | None = None,
 ) -> None:
-    bad = []
-    for i, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
-        scale = max(1.0, abs(value)) / max(1.0, abs(point[i]))
-        if not grads_agree(a, n.value, scale=scale, rtol=rtol, atol=atol):
-            bad.append(
-                f"  input {i} = {point[i]!r}: backward {a!r}, finite differences {n.value!r} "
-                f"(difference {a - n.value:.3g}, estimate error {n.error:.2g}, step {n.step:g})"
-            )
+    bad = _disagreements(point, value, analytic, numeric, rtol, atol)
     if bad:
-        message = (
-            f"backward() disagrees with finite differences for the gradient {label} "
-            f"at {list(point)} (value {value!r}; rtol={rtol:g}, atol={atol:g}):\n" + "\n".join(bad)
-        )
-        if reproducer is not None:
-            message += f"\nReproduce with:\n\n{reproducer}\n"
-        raise AssertionError(message)
+        raise AssertionError(_explain(label, point, value, bad, rtol, atol, reproducer))

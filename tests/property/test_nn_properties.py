@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from typing import Any
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -94,3 +96,35 @@ def test_one_small_sgd_step_lowers_the_loss(arch: tuple[int, list[int], str, int
 
 def test_check_grads_accepts_a_function_of_values() -> None:
     check_grads(lambda a, b: (a * b).tanh() + a.exp() / b, [0.3, 1.7])
+
+
+def test_check_grads_takes_another_engine_and_can_return_its_result() -> None:
+    import importlib
+    import sys
+    from pathlib import Path
+
+    from micrograd.conformance import Adapter
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance" / "engines"))
+    try:  # two engines of the kit's tests, written as learners write them
+        catalogue = importlib.import_module("catalogue")
+        karpathy = importlib.import_module("karpathy")
+    finally:
+        sys.path.pop(0)
+
+    def f(a: Any, b: Any) -> Any:
+        return (a * b).tanh() + a * 3.0
+
+    good = check_grads(f, [0.3, 1.7], engine=karpathy.Value)
+    assert good.ok
+    assert good.mismatches == ()
+    assert good.message == ""
+    assert good.backward == pytest.approx([n.value for n in good.numeric], rel=1e-9)
+    assert check_grads(f, [0.3, 1.7], engine=Adapter(karpathy.Value)).ok
+
+    bad = check_grads(f, [0.3, 1.7], engine=catalogue.WrongTanh, raises=False)
+    assert not bad.ok
+    assert [m.split(":")[0] for m in bad.mismatches] == ["  input 0 = 0.3", "  input 1 = 1.7"]
+    with pytest.raises(AssertionError, match=r"disagrees with finite differences") as info:
+        check_grads(f, [0.3, 1.7], engine=catalogue.WrongTanh)
+    assert str(info.value) == bad.message

@@ -46,6 +46,7 @@ def test_testing_public_names_are_exactly_these() -> None:
     assert sorted(testing.__all__) == [
         "Expr",
         "FiniteDifference",
+        "GradCheck",
         "Node",
         "check_expr",
         "check_grads",
