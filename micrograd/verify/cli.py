@@ -12,8 +12,11 @@ import json
 import math
 import os
 import random
+import re
+import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from typing import Literal, TextIO
 
@@ -262,9 +265,15 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     stream.write(header(first) + "\n\n")
     stream.flush()
     interactive = stream.isatty() and not in_ci()
+    started, done = time.monotonic(), 0
 
     def progress(what: str) -> None:
-        stream.write(f"\r\033[K  checking {what} ...")
+        nonlocal done
+        done += 1
+        elapsed = time.monotonic() - started
+        line = f"  [{done} checks, {elapsed:.0f} s] checking {what} ..."
+        width = shutil.get_terminal_size().columns - 1
+        stream.write("\r\033[K" + (line if len(line) <= width else line[: width - 3] + "..."))
         stream.flush()
 
     common = {
@@ -294,7 +303,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             report = run(oracles=oracles, **common)
     if interactive:
         stream.write("\r\033[K")
-    stream.write(format_report(report, first_line=False))
+    text = format_report(report, first_line=False)
+    stream.write(coloured(text) if colour(stream) else text)
     if as_json:
         json_out.write(json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n")
     elif args.json:
@@ -313,3 +323,32 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     if report.load_error is not None:
         return EXIT_NOT_LOADED
     return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def colour(stream: TextIO) -> bool:
+    """Whether to colour what goes to ``stream``: a terminal, unless ``NO_COLOR`` is set (any
+    value but empty, as https://no-color.org asks) or ``TERM`` is ``dumb``; ``FORCE_COLOR``
+    colours anything."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+_RED, _GREEN, _YELLOW, _RESET = "\033[31m", "\033[32m", "\033[33m", "\033[0m"
+_VERDICT = re.compile(r"^(VERIFIED|CONFORMS|FAILED|DOES NOT CONFORM|NOT CHECKED)(:)", re.M)
+_STATUS = re.compile(r"(?<=  )(FAIL|differs|limited)(?= \(| {2}|$)", re.M)
+
+
+def coloured(text: str) -> str:
+    """The report with failing cells and the verdict in red, a passing verdict in green."""
+
+    def verdict(m: re.Match[str]) -> str:
+        ok = m.group(1) in ("VERIFIED", "CONFORMS")
+        return f"{_GREEN if ok else _RED}{m.group(1)}{_RESET}{m.group(2)}"
+
+    def status(m: re.Match[str]) -> str:
+        return f"{_RED if m.group(1) == 'FAIL' else _YELLOW}{m.group(1)}{_RESET}"
+
+    return _VERDICT.sub(verdict, _STATUS.sub(status, text))

@@ -222,3 +222,21 @@ def test_accuracy_needs_at_least_one_point(capsys: pytest.CaptureFixture[str]) -
         main(["accuracy", "--points", "0"])
     assert info.value.code == EXIT_USAGE
     assert "--points must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_colour_only_when_forced_or_on_a_terminal_and_never_with_no_color() -> None:
+    import os
+
+    from micrograd.verify.cli import coloured
+
+    args = ("--engine", "tests/conformance/engines/catalogue.py:WrongTanh", "--profile", "quick")
+    args += ("--oracles", "none", "--ops", "tanh,add")
+    piped = _run(*args)
+    assert piped.returncode == 1
+    assert "\033[" not in piped.stdout  # a pipe, as CI reads it: plain text
+    env = dict(os.environ, FORCE_COLOR="1")
+    forced = _run(*args, env=env)
+    assert "\033[31mFAIL\033[0m (1)" in forced.stdout
+    assert "\033[31mDOES NOT CONFORM\033[0m:" in forced.stdout
+    assert "\033[" not in _run(*args, env=dict(env, NO_COLOR="1")).stdout
+    assert coloured("VERIFIED: all 3 checks hold") == "\033[32mVERIFIED\033[0m: all 3 checks hold"
