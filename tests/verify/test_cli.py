@@ -229,8 +229,8 @@ def test_colour_only_when_forced_or_on_a_terminal_and_never_with_no_color() -> N
 
     from micrograd.verify.cli import coloured
 
-    args = ("--engine", "tests/conformance/engines/catalogue.py:WrongTanh", "--profile", "quick")
-    args += ("--oracles", "none", "--ops", "tanh,add")
+    engine = "tests/conformance/engines/catalogue.py:WrongTanh"
+    args = ("--engine", engine, "--profile", "quick", "--oracles", "none", "--ops", "tanh,add")
     piped = _run(*args)
     assert piped.returncode == 1
     assert "\033[" not in piped.stdout  # a pipe, as CI reads it: plain text
