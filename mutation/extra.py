@@ -181,7 +181,12 @@ def _prepare() -> None:
 
 def _pytest_args() -> list[str]:
     _, args, selection = _config_lists()
-    return ["--rootdir=.", "-x", "-q", "--no-header", *args, *selection]
+    # micrograd is imported (mutated) before pytest starts, and pytest would rewrite the asserts
+    # of the package of its own plugin (micrograd.conformance.pytest_plugin): it says it cannot
+    ignore = (
+        "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"
+    )
+    return ["--rootdir=.", "-x", "-q", "--no-header", "-W", ignore, *args, *selection]
 
 
 def _run_tests(timeout: float, pytest_args: list[str]) -> tuple[str, float]:
