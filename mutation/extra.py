@@ -34,7 +34,16 @@ from mutmut.mutation.mutators import mutation_operators
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "mutation" / ".work"
-COPY = ("micrograd", "tests", "examples", "docs", "README.md", "LICENSE", "mypy.ini")
+COPY = (
+    "micrograd",
+    "tests",
+    "examples",
+    "docs",
+    "README.md",
+    "LICENSE",
+    "mypy.ini",
+    ".pre-commit-hooks.yaml",
+)
 COPY_FILES = (*COPY, "pyproject.toml")
 #: Op(...) keyword arguments that are documentation text only (the README's operator table):
 #: not mutated, as docstrings are not.
