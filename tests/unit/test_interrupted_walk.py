@@ -195,3 +195,13 @@ def test_a_walk_stopped_at_its_first_node_changes_nothing_below_it() -> None:
     with detect_anomaly(), pytest.raises(AnomalyError):
         out.backward()
     assert (out.grad, h.grad, x.grad) == (3.0, 0.5, -1.0)
+
+
+def test_a_leaf_says_it_has_no_number_argument_even_after_an_interrupted_walk() -> None:
+    # A walk keeps a leaf's running sum in the slot a *_const node keeps its number in.
+    x, y = Value(2.0), Value(3.0)
+    out = (x * y).log() * 2.0
+    k = 0
+    while _interrupted_at(k := k + 1, out.backward):
+        assert (x.arg, y.arg) == (None, None)
+    assert (x.arg, y.arg, out.arg) == (None, None, 2.0)
