@@ -66,7 +66,7 @@ class Value:
 
     @data.setter
     def data(self, x: float | Real) -> None:
-        self._data = x if type(x) is float else _to_float(x, "Value.data")
+        self._data = _to_float(x, "Value.data")
 
     @property
     def grad(self) -> float:
@@ -76,7 +76,7 @@ class Value:
 
     @grad.setter
     def grad(self, x: float | Real) -> None:
-        self._grad = x if type(x) is float else _to_float(x, "Value.grad")
+        self._grad = _to_float(x, "Value.grad")
 
     # --- introspection ---------------------------------------------------------------------------
 
