@@ -7,13 +7,14 @@ go on) and waits for it if it runs in another thread.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 import pytest
@@ -72,11 +73,27 @@ def test_backward_on_a_disjoint_graph_inside_a_walk_works() -> None:
     assert (x.grad, other_x.grad) == (2.0, 1.0)
 
 
+@contextlib.contextmanager
+def _within(seconds: float) -> Iterator[None]:
+    """A TimeoutError, instead of a hang, if the block takes longer (waiting is the failure)."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_backward_on_the_same_graph_inside_a_walk_is_a_runtime_error() -> None:
     box: list[Value] = []
     x, out = _hooked(lambda: box[0].backward())
     box.append(out)
-    with pytest.raises(RuntimeError) as info:
+    with _within(10), pytest.raises(RuntimeError) as info:
         out.backward()
     assert str(info.value) == (
         "backward() cannot walk a graph while another backward() call of this thread walks it "
@@ -95,10 +112,10 @@ def test_a_graph_sharing_one_leaf_with_a_running_walk_is_refused_too() -> None:
     _, out = _hooked(lambda: box[0].backward())
     box.append(out * shared)
     outer = box[0] + shared
-    with pytest.raises(RuntimeError, match="backward"):
+    with _within(10), pytest.raises(RuntimeError, match="backward"):
         (outer * 1.0).backward()
     box[0] = shared * 2.0  # a graph of its own, but for the leaf it shares with outer
-    with pytest.raises(RuntimeError, match="backward"):
+    with _within(10), pytest.raises(RuntimeError, match="backward"):
         outer.backward()
 
 
