@@ -176,8 +176,12 @@ def check_expr(
     for point in expr.points:
         value, analytic = expr.value_and_grad(point)
         numeric = numerical_grad(expr.evaluate, point, step=step, safe=_safe(expr))
-        snippet = expr.snippet(point)
-        _assert_agree(f"of {expr.source()}", point, value, analytic, numeric, rtol, atol, snippet)
+        bad = _disagreements(point, value, analytic, numeric, rtol, atol)
+        if bad:
+            label = f"of {expr.source()}"
+            raise AssertionError(
+                _explain(label, point, value, bad, rtol, atol, expr.snippet(point))
+            )
 
 
 def _safe(expr: Expr) -> Callable[[Sequence[float]], bool]:
@@ -266,18 +270,3 @@ def _explain(
     if reproducer is not None:
         message += f"\nReproduce with:\n\n{reproducer}\n"
     return message
-
-
-def _assert_agree(
-    label: str,
-    point: Sequence[float],
-    value: float,
-    analytic: Sequence[float],
-    numeric: Sequence[FiniteDifference],
-    rtol: float,
-    atol: float,
-    reproducer: str | None = None,
-) -> None:
-    bad = _disagreements(point, value, analytic, numeric, rtol, atol)
-    if bad:
-        raise AssertionError(_explain(label, point, value, bad, rtol, atol, reproducer))

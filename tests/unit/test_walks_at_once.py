@@ -155,13 +155,24 @@ def test_backward_from_a_signal_handler_during_a_walk() -> None:
     assert small_x.grad == calls  # 1.0 per handler call
 
 
-def test_a_thread_walks_while_another_thread_is_blocked_inside_its_walk() -> None:
+@contextlib.contextmanager
+def _walk_blocked_in_a_thread() -> Iterator[tuple[Value, Value, threading.Thread, threading.Event]]:
+    """``(x, out, thread, entered)``: ``out.backward()`` (``out = x * h``) runs in ``thread``,
+    blocked inside the walk until the block ends; ``entered`` is set when a walk gets there."""
     entered, release = threading.Event(), threading.Event()
     x, out = _hooked(_blocking(entered, release))
-    blocked = threading.Thread(target=out.backward)
-    blocked.start()
+    thread = threading.Thread(target=out.backward)
+    thread.start()
     try:
         assert entered.wait(10)
+        yield x, out, thread, entered
+    finally:
+        release.set()
+        thread.join(10)
+
+
+def test_a_thread_walks_while_another_thread_is_blocked_inside_its_walk() -> None:
+    with _walk_blocked_in_a_thread() as (x, _, blocked, _):
         done = threading.Event()
         other_x, other = _chain(1000)
 
@@ -169,24 +180,15 @@ def test_a_thread_walks_while_another_thread_is_blocked_inside_its_walk() -> Non
             other.backward()
             done.set()
 
-        worker = threading.Thread(target=work)
-        worker.start()
+        threading.Thread(target=work).start()
         assert done.wait(10)  # while the first walk is blocked
         assert other_x.grad == 1.0
         assert blocked.is_alive()
-    finally:
-        release.set()
-        blocked.join(10)
     assert x.grad == 2.0
 
 
 def test_a_thread_waits_for_another_threads_walk_of_the_same_graph() -> None:
-    entered, release = threading.Event(), threading.Event()
-    x, out = _hooked(_blocking(entered, release))
-    first = threading.Thread(target=out.backward)
-    first.start()
-    try:
-        assert entered.wait(10)
+    with _walk_blocked_in_a_thread() as (x, out, _, entered):
         entered.clear()
         second = threading.Thread(target=out.backward)
         second.start()
@@ -194,21 +196,13 @@ def test_a_thread_waits_for_another_threads_walk_of_the_same_graph() -> None:
         assert second.is_alive()  # waiting, not walking
         assert not entered.is_set()
         assert x.grad == 0.0
-    finally:
-        release.set()
-    first.join(10)
     second.join(10)
     assert x.grad == 4.0  # both walks, one after the other
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_backward_works_in_a_child_forked_while_a_thread_walks() -> None:
-    entered, release = threading.Event(), threading.Event()
-    x, out = _hooked(_blocking(entered, release))
-    thread = threading.Thread(target=out.backward)
-    thread.start()
-    try:
-        assert entered.wait(10)
+    with _walk_blocked_in_a_thread() as (x, out, _, _):
         with warnings.catch_warnings():  # libraries that start threads warn at fork()
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -235,9 +229,6 @@ def test_backward_works_in_a_child_forked_while_a_thread_walks() -> None:
                 pytest.fail("backward() hung in the forked child")
             time.sleep(0.01)
         assert os.waitstatus_to_exitcode(status) == 0
-    finally:
-        release.set()
-        thread.join(10)
 
 
 # --- grad and data that are not real numbers ------------------------------------------------------
