@@ -300,9 +300,9 @@ def _dot(operands: tuple[Value, ...]) -> Value:
 # ``_arg`` slot, which only ``*_const`` nodes use otherwise. A walk reads a tally or a leaf's sum
 # only if the node's mark is its own, and sets it when it marks the node, so a mark means nothing
 # once its walk has stopped: there is nothing to reset, so nothing an exception could leave
-# half reset. (Dictionaries of every
-# node would do the same in more memory and time: the benchmark's ``y = y * c + d`` chain takes
-# 610 bytes a step at peak with them, 328 with marks, and the demo step 16% longer.)
+# half reset. (Dictionaries of every node would do the same in more memory and time: the
+# benchmark's ``y = y * c + d`` chain takes 610 bytes a step at peak with them, 328 with marks,
+# and the demo step 16% longer.)
 #
 # Two walks must not share a node while both run. A walk that reaches a node whose mark is a
 # walk still running (in this process: a fork copies marks, not threads) gives up before it has
@@ -311,9 +311,9 @@ def _dot(operands: tuple[Value, ...]) -> Value:
 # returns), or waits for it to end and starts again if it runs in another thread. Walks of
 # disjoint graphs never wait for each other. A walk runs as a generator, so ``gi_running``,
 # kept by the interpreter, says whether it runs: there is no flag to clear at the end, which an
-# exception could skip. CPython (with its GIL) switches threads and runs signal
-# handlers only at calls and backward jumps: between reading a mark and writing its own, a walk
-# makes neither, so no other walk can take the node in between.
+# exception could skip. CPython (with its GIL) switches threads and runs signal handlers only at
+# calls and backward jumps: between reading a mark and writing its own, a walk makes neither, so
+# no other walk can take the node in between.
 
 
 _getpid = os.getpid

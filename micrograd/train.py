@@ -108,7 +108,7 @@ def l2(params: Iterable[Scalar]) -> Value:
         v = _value(p, "params", i, "l2")
         squares.append(v * v)
     if not squares:
-        raise ValueError("l2: params is empty: l2 needs at least one parameter")
+        raise ValueError("l2: params is empty (it needs at least one parameter)")
     return _total(squares)
 
 
@@ -272,7 +272,7 @@ def _non_negative(x: object, name: str) -> float:
 def _parameters(params: object) -> list[Value]:
     ps = list(_ordered(params, "SGD(params)", "Values"))
     if not ps:
-        raise ValueError("SGD: params is empty: SGD needs at least one parameter")
+        raise ValueError("SGD: params is empty (it needs at least one parameter)")
     values: list[Value] = []
     first: dict[Value, int] = {}
     for i, p in enumerate(ps):

@@ -90,11 +90,11 @@ class EngineRows(pytest.Collector):
         from ..verify import check_engine
 
         config = self.config
-        require = _option(config, "require")
+        require, seed = _option(config, "require"), _option(config, "seed")
         report = check_engine(
             self.target,
             profile=_option(config, "profile") or "quick",
-            seed=_option(config, "seed") if _option(config, "seed") is not None else 0,
+            seed=0 if seed is None else seed,
             strict=bool(_option(config, "strict")),
             require=[r.strip() for r in require.split(",") if r.strip()] if require else (),
         )
