@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from .cli import CI_SEED, EXIT_FAILED, EXIT_MISSING, EXIT_NOT_LOADED, EXIT_OK, EXIT_USAGE, main
-from .pipeline import PROFILES, check
+from .pipeline import PROFILES, Progress, check
 from .process import MEMORY, EngineCrashed, EngineProcess, EngineTimeout, LoadError
 from .report import Cell, Report, format_report
 from .subjects import AGAINST_MICROGRAD, REFERENCES, Broken, Engine, Micrograd
@@ -34,6 +34,7 @@ __all__ = [
     "ORACLE_NAMES",
     "PROFILES",
     "Cell",
+    "Progress",
     "Report",
     "check_engine",
     "format_report",
@@ -80,7 +81,7 @@ def run(
     strict: bool = False,
     require: Sequence[str] = (),
     min_depth: int = 0,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Report:
     """Check micrograd against ``oracles`` (names of :data:`ORACLE_NAMES`)."""
     report = Report(
@@ -117,7 +118,7 @@ def check_engine(
     ops: Sequence[str] | None = None,
     fail_fast: bool = False,
     cwd: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Report:
     """Check the engine ``target`` (a module, a ``.py`` file or a package directory, optionally
     ``:Name`` for its value class or :class:`~micrograd.conformance.Adapter` subclass) against
@@ -185,7 +186,7 @@ def _checked(
     require: Sequence[str],
     min_depth: int,
     fail_fast: bool,
-    progress: Callable[[str], None] | None,
+    progress: Callable[[Progress], None] | None,
 ) -> None:
     info = {k: v for k, v in hello.items() if k not in ("hello", "output")}
     if isinstance(info.get("file"), str):  # as the user named it: relative to where they ran it
@@ -205,7 +206,7 @@ def _checked(
     engine = Engine(process, info, timeout)
     try:
         if progress:
-            progress("what the engine supports")
+            progress(Progress(report, checking="what the engine supports"))
         basics = engine.request({"kind": "basics"}, "making a value")
         if basics.get("basics"):
             report.load_error = f"the engine's basics do not work: {basics['basics']}"

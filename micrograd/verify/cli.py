@@ -18,13 +18,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from .process import MEMORY
+
+if TYPE_CHECKING:
+    from .pipeline import Progress
+    from .report import Report, Table
 
 __all__ = [
     "CI_SEED",
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
     "EXIT_MISSING",
     "EXIT_NOT_LOADED",
     "EXIT_OK",
@@ -36,6 +41,8 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MISSING, EXIT_NOT_LOADED = 0, 1, 2, 3, 4
+#: After Ctrl-C: 128 + SIGINT, as a shell reports it.
+EXIT_INTERRUPTED = 130
 #: The seed of a run under CI (``CI`` set) when none is given: a gate must give the same verdict
 #: on every run of the same code. ``--seed random`` opts in to a fresh one.
 CI_SEED = 0
@@ -256,7 +263,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return EXIT_MISSING
 
     from . import check_engine, run
-    from .report import Report, format_report, github_annotations, header, junit
+    from .report import Report, header
 
     seed = default_seed(args.seed)
     subject = args.engine or "micrograd"
@@ -264,18 +271,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     first = Report(subject, args.profile, PROFILES[args.profile], seed, [], ours=not args.engine)
     stream.write(header(first) + "\n\n")
     stream.flush()
-    interactive = stream.isatty() and not in_ci()
-    started, done = time.monotonic(), 0
-
-    def progress(what: str) -> None:
-        nonlocal done
-        done += 1
-        elapsed = time.monotonic() - started
-        line = f"  [{done} checks, {elapsed:.0f} s] checking {what} ..."
-        width = shutil.get_terminal_size().columns - 1
-        stream.write("\r\033[K" + (line if len(line) <= width else line[: width - 3] + "..."))
-        stream.flush()
-
+    live = _Live(stream, interactive=stream.isatty() and not in_ci(), colour=colour(stream))
     common = {
         "profile": args.profile,
         "seed": seed,
@@ -284,45 +280,138 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         "min_depth": args.min_depth,
         "fail_fast": args.fail_fast,
         "ops": ops,
-        "progress": progress if interactive else None,
+        "progress": live,
     }
     # Hypothesis keeps a cache in .hypothesis/ of the working directory: not in the user's
-    with tempfile.TemporaryDirectory(prefix="micrograd-verify-") as scratch:
-        os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", scratch)
-        if args.engine:
-            report = check_engine(
-                args.engine,
-                timeout=args.timeout,
-                import_timeout=args.import_timeout,
-                memory=args.memory,
-                oracles=oracles,
-                **common,
-            )
-        else:
-            assert oracles is not None
-            report = run(oracles=oracles, **common)
-    if interactive:
-        stream.write("\r\033[K")
-    text = format_report(report, first_line=False)
-    stream.write(coloured(text) if colour(stream) else text)
+    try:
+        with tempfile.TemporaryDirectory(prefix="micrograd-verify-") as scratch:
+            os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", scratch)
+            if args.engine:
+                report = check_engine(
+                    args.engine,
+                    timeout=args.timeout,
+                    import_timeout=args.import_timeout,
+                    memory=args.memory,
+                    oracles=oracles,
+                    **common,
+                )
+            else:
+                assert oracles is not None
+                report = run(oracles=oracles, **common)
+    except KeyboardInterrupt:
+        live.interrupted(seed)
+        return EXIT_INTERRUPTED
+    live.finish(report)
     if as_json:
         json_out.write(json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n")
     elif args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(report.to_json(), fh, indent=2, allow_nan=False)
     if args.markdown:
+        from .report import format_report
+
         with open(args.markdown, "w", encoding="utf-8") as fh:
             fh.write(
                 f"## {header(report)}\n\n" + format_report(report, markdown=True, first_line=False)
             )
     if args.junit:
+        from .report import junit
+
         with open(args.junit, "w", encoding="utf-8") as fh:
             fh.write(junit(report))
     if args.annotations == "github":
+        from .report import github_annotations
+
         stream.write("".join(line + "\n" for line in github_annotations(report)))
     if report.load_error is not None:
         return EXIT_NOT_LOADED
     return EXIT_OK if report.passed else EXIT_FAILED
+
+
+class _Live:
+    """What the command line shows while a run goes on: each row of the table as it ends and,
+    on a terminal, a progress line (checks done and planned, seconds so far and left)."""
+
+    def __init__(self, stream: TextIO, *, interactive: bool, colour: bool) -> None:
+        self.stream, self.interactive, self.colour = stream, interactive, colour
+        self.started = time.monotonic()
+        self.report: Report | None = None
+        self.table: Table | None = None
+        self.shown: set[str] = set()  # the keys of the rows printed
+        self.planned = 0
+        self.preamble = False  # whether the lines before the table are printed
+        self.status = False  # whether a progress line is on the screen
+
+    def __call__(self, step: Progress) -> None:
+        from .report import Table, preamble
+
+        self.report, self.planned = step.report, step.planned or self.planned
+        if not self.preamble and step.report.engine:
+            self.preamble = True
+            self.write(preamble(step.report))
+        if self.table is None and step.labels:
+            self.preamble = True
+            self.table = Table(step.report, step.labels)
+            self.write(self.table.head())
+        if step.finished and self.table is not None:
+            self.shown.add(step.finished)
+            self.write([self.table.line(step.finished)])
+        if self.interactive and step.checking:
+            self.progress(step.checking)
+
+    def write(self, lines: Sequence[str]) -> None:
+        text = "".join(line + "\n" for line in lines)
+        self.stream.write(
+            ("\r\033[K" if self.status else "") + (coloured(text) if self.colour else text)
+        )
+        self.stream.flush()
+        self.status = False
+
+    def progress(self, checking: str) -> None:
+        done = len(self.report.cells) - 1 if self.report and self.report.cells else 0
+        elapsed = time.monotonic() - self.started
+        counts = f"{done} of {self.planned} checks" if self.planned else f"{done} checks"
+        left = ""
+        if done and self.planned > done:
+            left = f", about {elapsed / done * (self.planned - done):.0f} s left"
+        line = f"  [{counts}, {elapsed:.0f} s{left}] checking {checking} ..."
+        width = shutil.get_terminal_size().columns - 1
+        self.stream.write("\r\033[K" + (line if len(line) <= width else line[: width - 3] + "..."))
+        self.stream.flush()
+        self.status = True
+
+    def finish(self, report: Report) -> None:
+        """Print the rest: the rows not printed yet, the findings, failures and verdict."""
+        from .report import Table, conclusion, preamble, verdict
+
+        lines = [] if self.preamble else preamble(report)
+        if report.load_error:
+            lines += [report.load_error, "", verdict(report)]
+        else:
+            rows = list(dict.fromkeys(c.key for c in report.cells))
+            if self.table is None:
+                self.table = Table(report)
+                lines += self.table.head()
+            lines += [self.table.line(key) for key in rows if key not in self.shown]
+            lines += conclusion(report)
+        self.write(lines)
+
+    def interrupted(self, seed: int) -> None:
+        """After Ctrl-C: what was checked, to standard error (the table so far is printed)."""
+        cells = self.report.cells if self.report else []
+        done = [c for c in cells if c.key in self.shown]
+        failed = sum(c.failed(self.report.strict) for c in done) if self.report else 0
+        if self.status:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+        of = f" of {self.planned}" if self.planned else ""
+        seconds = time.monotonic() - self.started
+        sys.stdout.flush()
+        print(
+            f"\ninterrupted after {len(done)}{of} checks ({failed} failed), {seconds:.1f} s: "
+            f"no verdict (replay with --seed {seed})",
+            file=sys.stderr,
+        )
 
 
 def colour(stream: TextIO) -> bool:

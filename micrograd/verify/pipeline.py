@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final
 
@@ -39,7 +40,7 @@ from .cases import EDGES, operation_cases, reuse_cases, shared_cases
 from .report import DIFFERS, FAIL, LIMITED, PASS, SKIPPED, UNSUPPORTED, Cell, Report
 from .subjects import AGAINST_MICROGRAD, Broken, Reference, Subject
 
-__all__ = ["DEPTHS", "PROFILES", "check"]
+__all__ = ["DEPTHS", "PROFILES", "Progress", "check"]
 
 #: Random examples per check, for each effort level.
 PROFILES: Final[dict[str, int]] = {"quick": 10, "default": 40, "thorough": 400}
@@ -47,6 +48,28 @@ PROFILES: Final[dict[str, int]] = {"quick": 10, "default": 40, "thorough": 400}
 DEPTHS: Final[tuple[int, ...]] = (100, 1_000, 10_000, 100_000)
 #: Relative errors are reported where the reference value is at least this large.
 REL_FLOOR: Final = 1e-6
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A step of a run, as passed to its ``progress`` callback: a check starts, or a row ends.
+
+    Attributes:
+        report: The report being filled in, with the cells so far.
+        checking: The check that starts now (its row's label and reference), or ``""``.
+        finished: The key of the row that has just ended (its cells are final), or ``""``.
+        planned: How many checks the run will make (``--fail-fast`` can stop it sooner); 0
+            until known, when the operations have been probed.
+        labels: The labels of the rows the run will check, in order; empty until known. (The
+            mixed row's label counts the operations supported; its final one, those that
+            passed.)
+    """
+
+    report: Report
+    checking: str = ""
+    finished: str = ""
+    planned: int = 0
+    labels: tuple[str, ...] = ()
 
 
 class _Mismatch(AssertionError):
@@ -72,15 +95,25 @@ class _Run:
         references: Sequence[Reference],
         report: Report,
         shown: Sequence[str],
-        progress: Callable[[str], None] | None,
+        progress: Callable[[Progress], None] | None,
         fail_fast: bool,
     ) -> None:
         self.subject, self.references, self.report = subject, list(references), report
         self.shown, self.progress, self.fail_fast = list(shown), progress, fail_fast
+        self.planned = 0
+        self.labels: tuple[str, ...] = ()
+
+    def tell(self, checking: str = "", finished: str = "") -> None:
+        if self.progress:
+            step = Progress(self.report, checking, finished, self.planned, self.labels)
+            self.progress(step)
 
     def cell(self, key: str, label: str, kind: str, against: str = "") -> Cell:
+        cells = self.report.cells
+        if cells and cells[-1].key != key:  # rows are checked one after the other
+            self.tell(finished=cells[-1].key)
         cell = Cell(key, label, kind, against)
-        self.report.cells.append(cell)
+        cells.append(cell)
         return cell
 
     @property
@@ -149,8 +182,7 @@ class _Run:
         mode: str = "",
     ) -> None:
         """Fixed cases, then (if they pass) random examples; the first failure is recorded."""
-        if self.progress:
-            self.progress(f"{cell.label}{' / ' + cell.against if cell.against else ''}")
+        self.tell(checking=f"{cell.label}{' / ' + cell.against if cell.against else ''}")
         start = time.perf_counter()
         try:
             for expr in cases:
@@ -318,12 +350,20 @@ def check(
     min_depth: int = 0,
     shown: Sequence[str] = (),
     fail_fast: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> None:
-    """Check ``subject`` row by row (see the module docstring), filling in ``report``."""
+    """Check ``subject`` row by row (see the module docstring), filling in ``report``; tell
+    ``progress`` as each check starts and each row ends."""
+    run = _Run(subject, references, report, shown, progress, fail_fast)
+    _rows(run, ops, require, min_depth)
+    if report.cells:
+        run.tell(finished=report.cells[-1].key)
+
+
+def _rows(run: _Run, ops: Sequence[str] | None, require: Sequence[str], min_depth: int) -> None:
     from ..testing import expressions
 
-    run = _Run(subject, references, report, shown, progress, fail_fast)
+    subject, report = run.subject, run.report
     points = subject.points
     names = list(ops or subject.operations())
     missing: dict[str, str | Broken | None] = {}
@@ -333,6 +373,7 @@ def check(
         except Broken as exc:  # hung or crashed on the probe
             missing[name] = exc
     supported = [name for name in names if missing[name] is None]
+    _plan(run, names, supported)
     for name in names:
         if run.stop:
             return
@@ -362,19 +403,19 @@ def check(
     rows = [
         (
             "mixed",
-            f"mixed: random trees over {len(ok)} operations",
+            _mixed(len(ok)),
             [],
             draw(max_nodes=8, max_inputs=4, shared=False, points=points),
         ),
         (
             "reuse",
-            "law: an input used twice accumulates",
+            _REUSE,
             reuse_cases(ok),
             draw(max_nodes=6, max_inputs=1, shared=False, points=points),
         ),
         (
             "shared",
-            "law: shared subexpressions (DAGs)",
+            _SHARED,
             shared_cases(ok),
             draw(max_nodes=6, max_inputs=2, shared=True, points=points),
         ),
@@ -391,8 +432,8 @@ def check(
     for key, name, law, needs, convention in _LAW_ROWS:
         if run.stop:
             return
-        kind, failing = ("semantics", DIFFERS) if convention and subject.edges else ("law", FAIL)
-        label = f"{kind}: {name}"
+        kind = _kind(convention, subject.edges)
+        failing, label = (DIFFERS if kind == "semantics" else FAIL), f"{kind}: {name}"
         if not set(needs) <= set(ok) or not ok:
             run.cell(key, label, kind).status = SKIPPED
             report.cells[-1].detail = _needs(needs, ok, supported) if ok else "no operation passed"
@@ -410,6 +451,36 @@ def check(
     _deep(run, ok, min_depth)
 
 
+_REUSE, _SHARED = "law: an input used twice accumulates", "law: shared subexpressions (DAGs)"
+_DEEP = "limit: deep graphs"
+
+
+def _mixed(n: int) -> str:
+    return f"mixed: random trees over {n} operations"
+
+
+def _kind(convention: bool, edges: bool) -> str:
+    """A law's kind: for another engine, a convention is *semantics* (it can only differ)."""
+    return "semantics" if convention and edges else "law"
+
+
+def _plan(run: _Run, names: Sequence[str], supported: Sequence[str]) -> None:
+    """The rows a run will check and how many checks that makes (each reference of a row is
+    one; a row that is skipped or not supported, one)."""
+    edges = EDGES if run.subject.edges else ()
+    laws = [f"{_kind(conv, run.subject.edges)}: {name}" for _, name, _, _, conv in _LAW_ROWS]
+    run.labels = (
+        *(OPERATIONS[n].label for n in names),
+        *(_mixed(len(supported)), _REUSE, _SHARED),
+        *laws,
+        *(label for _, label, _ in edges),
+        _DEEP,
+    )
+    refs = len(run.references)
+    run.planned = sum(refs if n in supported else 1 for n in names) + 3 * refs
+    run.planned += len(laws) + len(edges) + 1
+
+
 def _needs(needs: Sequence[str], ok: Sequence[str], supported: Sequence[str]) -> str:
     """Why a row cannot be checked: the operations it is built from that are missing or failed."""
     why = [
@@ -421,13 +492,12 @@ def _needs(needs: Sequence[str], ok: Sequence[str], supported: Sequence[str]) ->
 
 
 def _deep(run: _Run, ok: Sequence[str], min_depth: int) -> None:
-    cell = run.cell("deep", "limit: deep graphs", "limit")
+    cell = run.cell("deep", _DEEP, "limit")
     op = next((n for n in ("add", "add_const", "radd_const") if n in ok), None)
     if op is None:
         cell.status, cell.detail = SKIPPED, "needs a + b or a + c, passing its row"
         return
-    if run.progress:
-        run.progress(cell.label)
+    run.tell(checking=cell.label)
     reached = 0
     for depth in DEPTHS:
         problem = run.subject.deep(OPERATIONS[op].method or op, depth)

@@ -9,6 +9,7 @@ another engine's.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,10 +23,13 @@ __all__ = [
     "UNSUPPORTED",
     "Cell",
     "Report",
+    "Table",
+    "conclusion",
     "format_report",
     "github_annotations",
     "header",
     "junit",
+    "preamble",
     "verdict",
 ]
 
@@ -174,46 +178,87 @@ def _text(cell: Cell, figures: bool) -> str:
     return f"{cell.status} ({cell.examples}{more})"
 
 
-def format_report(report: Report, *, markdown: bool = False, first_line: bool = True) -> str:
-    """The report as text (or Markdown): header, table, findings, failures, verdict."""
-    out = [header(report), ""] if first_line else []
-    if report.engine:
-        e = report.engine
-        kind = "adapter" if e.get("adapter") else "value class"
-        out += [
-            f"engine: {kind} {e.get('attr')} from {e.get('module')} "
-            f"({e.get('where', e.get('file'))}), "
-            f"imported in {e.get('seconds', 0.0):.2f} s",
-            "",
-        ]
-    if report.load_error:
-        return "\n".join([*out, report.load_error, "", verdict(report)]) + "\n"
-    figures = report.ours
-    head = ["check", *report.columns, "detail"]
-    if figures:
-        head[1:-1] = [
-            f"{c} (examples, max abs / rel{', ulps' * (c == 'sympy')})" for c in head[1:-1]
-        ]
-    body = []
-    for key in dict.fromkeys(c.key for c in report.cells):
+class Table:
+    """The report's table, a row at a time, so that a run can print each row as it finishes.
+
+    With ``labels`` (the labels of the rows to come), the column widths are fixed before any
+    row is known: wide enough for the headings and for the usual cells (a wider cell pushes the
+    rest of its row along). Without, they fit the rows of ``report``, as in
+    :func:`format_report`.
+    """
+
+    def __init__(
+        self, report: Report, labels: Sequence[str] | None = None, *, markdown: bool = False
+    ) -> None:
+        self.report, self.markdown = report, markdown
+        self.figures = report.ours
+        head = ["check", *report.columns, "detail"]
+        if self.figures:
+            head[1:-1] = [
+                f"{c} (examples, max abs / rel{', ulps' * (c == 'sympy')})" for c in head[1:-1]
+            ]
+        self.heading = head
+        if labels is None:
+            rows = [self.cells(key) for key in dict.fromkeys(c.key for c in report.cells)]
+            self.widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+        else:  # the widest usual cell: a pass with every figure, or a cell without examples
+            n = report.examples + 10  # the random examples and a few fixed ones
+            usual = [UNSUPPORTED, SKIPPED, f"{DIFFERS} ({n})"]
+            self.widths = [max(map(len, [head[0], *labels]))]
+            for column, title in zip(report.columns, head[1:-1], strict=True):
+                figures = f", 1.0e-16 / 1.0e-16{', 10 ulps' * (column == 'sympy')}"
+                widest = f"{PASS} ({n}{figures * self.figures})"
+                self.widths.append(max(map(len, [title, widest, *usual])))
+
+    def cells(self, key: str) -> list[str]:
+        """Row ``key``: its label, a cell per column and the detail of its worst check."""
+        report = self.report
         cells = [c for c in report.cells if c.key == key]
         by = {c.against: c for c in cells}
         line = [cells[0].label]
-        line += [_text(by[col], figures) if col in by else "" for col in report.columns]
+        line += [_text(by[col], self.figures) if col in by else "" for col in report.columns]
         if "" in by:  # a law, a limit or an operation not supported: no reference
-            line[1] = _text(by[""], figures)
+            line[1] = _text(by[""], self.figures)
         worst = report.row(key)
         shown = worst.status != PASS or worst.kind == "limit"
         line.append(worst.detail if shown else "")
-        body.append(line)
-    if markdown:
-        out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
-    else:
-        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head) - 1)]
-        for r in [head, *body]:
-            text = "  ".join(f"{c:<{w}}" for c, w in zip(r, widths, strict=False))
-            out.append(f"{text}  {r[-1]}".rstrip())
+        return line
+
+    def head(self) -> list[str]:
+        """The heading (two lines in Markdown)."""
+        if self.markdown:
+            return ["| " + " | ".join(self.heading) + " |", "|" + "---|" * len(self.heading)]
+        return [self._line(self.heading)]
+
+    def line(self, key: str) -> str:
+        """Row ``key`` as a line."""
+        row = self.cells(key)
+        if self.markdown:
+            return "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
+        return self._line(row)
+
+    def _line(self, row: Sequence[str]) -> str:
+        text = "  ".join(f"{c:<{w}}" for c, w in zip(row, self.widths, strict=False))
+        return f"{text}  {row[-1]}".rstrip()
+
+
+def preamble(report: Report) -> list[str]:
+    """What comes before the table: how another engine was loaded."""
+    if not report.engine:
+        return []
+    e = report.engine
+    kind = "adapter" if e.get("adapter") else "value class"
+    return [
+        f"engine: {kind} {e.get('attr')} from {e.get('module')} "
+        f"({e.get('where', e.get('file'))}), "
+        f"imported in {e.get('seconds', 0.0):.2f} s",
+        "",
+    ]
+
+
+def conclusion(report: Report, *, markdown: bool = False) -> list[str]:
+    """What comes after the table: findings, each failure's counterexample, the verdict."""
+    out = []
     if report.findings:
         out += ["", "findings:"] + [f"  - {f}" for f in report.findings]
     for cell in report.cells:
@@ -222,8 +267,19 @@ def format_report(report: Report, *, markdown: bool = False, first_line: bool = 
             out += ["", f"{cell.label}{against} ({cell.status}):"]
             block = cell.counterexample.rstrip("\n")
             out += [f"```\n{block}\n```"] if markdown else [block]
-    out += ["", verdict(report)]
-    return "\n".join(out) + "\n"
+    return [*out, "", verdict(report)]
+
+
+def format_report(report: Report, *, markdown: bool = False, first_line: bool = True) -> str:
+    """The report as text (or Markdown): header, table, findings, failures, verdict."""
+    out = [header(report), ""] if first_line else []
+    out += preamble(report)
+    if report.load_error:
+        return "\n".join([*out, report.load_error, "", verdict(report)]) + "\n"
+    table = Table(report, markdown=markdown)
+    out += table.head()
+    out += [table.line(key) for key in dict.fromkeys(c.key for c in report.cells)]
+    return "\n".join(out + conclusion(report, markdown=markdown)) + "\n"
 
 
 def junit(report: Report) -> str:
