@@ -81,25 +81,44 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def install_command(extra: str, only: tuple[str, ...] = ()) -> str:
-    """``pip install ...`` with the requirements of ``extra`` (or those of them named in
-    ``only``) as this version pins them, from the installed metadata; the extra itself if
-    that is not available. torch comes from its CPU-only index."""
+    """``pip install ...`` with the requirements of ``extra`` (with those of the extras it
+    includes; or those of them named in ``only``) as this version pins them, from the installed
+    metadata; the extra itself if that is not available. torch comes from its CPU-only index."""
     try:
         requires = metadata.requires(DISTRIBUTION) or []
     except metadata.PackageNotFoundError:
         requires = []
-    marker = re.compile(rf"""extra\s*==\s*['"]{re.escape(extra)}['"]""")
-    pins = [r.split(";")[0].strip() for r in requires if marker.search(r)]
-    named = [(re.split(r"[\s<>=!~\[;]", p, maxsplit=1)[0], p) for p in pins]
-    pins = [p for n, p in named if n != DISTRIBUTION and (not only or n in only)]
+    pins = [p for p in dict.fromkeys(_pins(requires, extra)) if not only or _name(p) in only]
     if not pins:
         return f'pip install "{DISTRIBUTION}[{extra}]"'
-    torch = [p for p in pins if re.match(r"torch\b", p)]
+    torch = [p for p in pins if _name(p) == "torch"]
     rest = [p for p in pins if p not in torch]
     commands = [f'pip install "{p}" --index-url {TORCH_CPU_INDEX}' for p in torch]
     if rest:
         commands.append("pip install " + " ".join(f'"{p}"' for p in rest))
     return " && ".join(commands)
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s<>=!~\[;]", requirement, maxsplit=1)[0]
+
+
+def _pins(requires: list[str], extra: str, seen: frozenset[str] = frozenset()) -> list[str]:
+    """The requirements of ``extra``, those of the extras it includes in their place."""
+    marker = re.compile(rf"""extra\s*==\s*['"]{re.escape(extra)}['"]""")
+    pins = []
+    for requirement in requires:
+        if not marker.search(requirement):
+            continue
+        pin = requirement.split(";")[0].strip()
+        if _name(pin) != DISTRIBUTION:
+            pins.append(pin)
+            continue
+        included = re.search(r"\[([^\]]*)\]", pin)
+        for name in included.group(1).split(",") if included else ():
+            if name.strip() not in seen | {extra}:
+                pins += _pins(requires, name.strip(), seen | {extra})
+    return pins
 
 
 def report() -> list[str]:
