@@ -9,7 +9,7 @@ from micrograd import OPS
 from micrograd.testing.accuracy import measure
 from micrograd.testing.oracles import ORACLES
 
-from .conftest import require
+from ..oracles import require
 
 # Within one ulp an engine is faithfully rounded; beyond it, micrograd must not be worse.
 FAITHFUL = 1.0

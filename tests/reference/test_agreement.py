@@ -14,7 +14,7 @@ from micrograd.testing.compare import compare
 from micrograd.testing.opinfo import RECORDS
 from micrograd.testing.oracles import ORACLES, Oracle, micrograd_evaluation
 
-from .conftest import require
+from ..oracles import require
 
 
 @pytest.mark.parametrize("name", list(OPS))

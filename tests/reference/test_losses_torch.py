@@ -24,9 +24,14 @@ from typing import Any
 import pytest
 
 from micrograd import MLP, Value
+from micrograd.testing.oracles import ORACLES
 from micrograd.train import SGD, bce_with_logits, hinge, l2, mse
 
-torch = pytest.importorskip("torch")
+from ..oracles import require
+
+require(ORACLES["torch"], module_level=True)
+import torch  # noqa: E402  (after the check: a missing torch fails under CI, skips elsewhere)
+
 F = torch.nn.functional
 
 REL = 1e-12

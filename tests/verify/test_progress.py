@@ -16,6 +16,8 @@ import pytest
 from micrograd.verify import Progress, check_engine, main, run
 from micrograd.verify.report import Cell, Report
 
+from ..oracles import present
+
 ENGINES = Path(__file__).resolve().parents[1] / "conformance" / "engines"
 
 
@@ -39,7 +41,8 @@ def test_each_row_is_told_once_in_order_when_its_cells_are_final(subject: str) -
     snapshots: dict[str, list[Cell]] = {}
     options = {"ops": ["add", "mul", "tanh"], "profile": "quick", "seed": 3}
     if subject == "micrograd":
-        report = run(oracles=["fd", "torch"], progress=_follow(steps, snapshots), **options)
+        oracles = present(["fd", "torch"])
+        report = run(oracles=oracles, progress=_follow(steps, snapshots), **options)
     else:
         target = str(ENGINES / "catalogue.py") + ":WrongTanh"  # a failing row, skipped rows
         report = check_engine(target, oracles=[], progress=_follow(steps, snapshots), **options)
@@ -50,6 +53,7 @@ def test_each_row_is_told_once_in_order_when_its_cells_are_final(subject: str) -
     assert planned == {len(report.cells)}, "no row was skipped, so the plan was exact"
     labels = {s.labels for s in steps if s.labels}
     assert len(labels) == 1
+
     # the mixed row is over the operations that pass their rows: not known in advance
     def row(label: str) -> str:
         return re.sub(r"over \d+ operations", "over N operations", label)
