@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def _rows(report: Report) -> list[str]:
     return list(dict.fromkeys(c.key for c in report.cells))
 
 
-def _follow(steps: list[Progress], snapshots: dict[str, list[Cell]]) -> object:
+def _follow(steps: list[Progress], snapshots: dict[str, list[Cell]]) -> Callable[[Progress], None]:
     def progress(step: Progress) -> None:
         steps.append(step)
         if step.finished:  # the row's cells as they were when it was said to have ended
@@ -39,13 +40,13 @@ def _follow(steps: list[Progress], snapshots: dict[str, list[Cell]]) -> object:
 def test_each_row_is_told_once_in_order_when_its_cells_are_final(subject: str) -> None:
     steps: list[Progress] = []
     snapshots: dict[str, list[Cell]] = {}
-    options = {"ops": ["add", "mul", "tanh"], "profile": "quick", "seed": 3}
+    ops, follow = ["add", "mul", "tanh"], _follow(steps, snapshots)
     if subject == "micrograd":
         oracles = present(["fd", "torch"])
-        report = run(oracles=oracles, progress=_follow(steps, snapshots), **options)
+        report = run(oracles=oracles, progress=follow, ops=ops, profile="quick", seed=3)
     else:
         target = str(ENGINES / "catalogue.py") + ":WrongTanh"  # a failing row, skipped rows
-        report = check_engine(target, oracles=[], progress=_follow(steps, snapshots), **options)
+        report = check_engine(target, oracles=[], progress=follow, ops=ops, profile="quick", seed=3)
     assert [s.finished for s in steps if s.finished] == _rows(report)
     for key, cells in snapshots.items():
         assert cells == [c for c in report.cells if c.key == key], key
