@@ -11,6 +11,7 @@ import time
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence, Set
 from numbers import Real
 from types import GeneratorType
+from typing import ClassVar, Self
 
 from . import ops as _ops
 from .ops import Op
@@ -35,6 +36,13 @@ class Value:
     the last reference to its output goes. Values hash and compare by identity. (One more slot,
     ``_mark``, and ``_arg`` of a leaf, are :meth:`backward`'s bookkeeping: see the walk's contract
     in this module.)
+
+    A value may carry a name, ``label``: ``Value(2.0, label="a")``, ``(a * b).named("e")`` or
+    ``e.label = "e"``, shown by :mod:`micrograd.graph` and in ``repr``. Labels are kept outside
+    the nodes, so a value without one costs nothing for them: naming a value gives it a type of
+    its own, a subclass of its class with the same layout (``isinstance(v, Value)`` still holds,
+    ``type(v) is Value`` no longer does), and its label lives in a table of this module that the
+    value removes itself from when it is freed.
     """
 
     __slots__ = ("_arg", "_data", "_grad", "_mark", "_op", "_prev")
@@ -48,14 +56,17 @@ class Value:
     _prev: tuple[Value, ...]
     _arg: float | None
     _mark: _Walk | _Tally
+    _labelled: ClassVar[bool] = False  # True on the types of labelled values
 
-    def __init__(self, data: float | Real) -> None:
+    def __init__(self, data: float | Real, *, label: str | None = None) -> None:
         self._data = data if type(data) is float else _to_float(data, "Value()")
         self._grad = 0.0
         self._op = None
         self._prev = ()
         self._arg = None
         self._mark = _NO_WALK
+        if label is not None:
+            _set_label(self, label, "Value(label=...)")
 
     # --- value and gradient ----------------------------------------------------------------------
 
@@ -95,9 +106,31 @@ class Value:
         """The number argument of a ``*_const`` operator (``2.0`` in ``v * 2``), else ``None``."""
         return None if self._op is None else self._arg  # a leaf's is backward()'s
 
+    # --- names -----------------------------------------------------------------------------------
+
+    @property
+    def label(self) -> str | None:
+        """This value's name, or ``None``: shown in graph pictures and in ``repr``.
+
+        Assign a ``str`` to name the value, ``None`` or ``""`` to remove its name (the label is then
+        ``None``); anything else is a ``TypeError``. Names need not be unique.
+        """
+        return _LABELS.get(id(self)) if self._labelled else None
+
+    @label.setter
+    def label(self, label: str | None) -> None:
+        _set_label(self, label, "Value.label")
+
+    def named(self, label: str | None) -> Self:
+        """Set :attr:`label` and return this same value: ``e = (a * b).named("e")``."""
+        _set_label(self, label, "Value.named(label)")
+        return self
+
     def __repr__(self) -> str:
         op = "" if self._op is None else f", op={self._op.name!r}"
-        return f"Value(data={self._data!r}, grad={self._grad!r}{op})"
+        name = _LABELS.get(id(self)) if self._labelled else None
+        label = "" if name is None else f", label={name!r}"
+        return f"Value(data={self._data!r}, grad={self._grad!r}{op}{label})"
 
     # --- arithmetic ------------------------------------------------------------------------------
 
@@ -253,6 +286,57 @@ class Value:
                 f"{len(ys)}"
             )
         return _dot((*_as_values(xs), *_as_values(ys)))  # type: ignore[arg-type]
+
+
+# --- labels -------------------------------------------------------------------------------------
+#
+# A labelled value's label is in _LABELS, under its id(). Its type is _labelled_type(its class):
+# that class with no slots of its own (so __class__ can be assigned either way) and a __del__
+# that removes the entry before the value's memory, and so its id, can be reused. Reading a
+# label asks the type first, so an entry a value could not remove (one resurrected by a
+# finalizer, say) is never read for another value; labelling always overwrites the entry.
+
+_LABELS: dict[int, str] = {}
+_LABELLED_TYPES: dict[type[Value], type[Value]] = {}
+
+
+def _set_label(v: Value, label: object, role: str) -> None:
+    """Give ``v`` the name ``label`` (``None`` or ``""``: no name), checked, for ``role``."""
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"{role} takes a str or None, got {type(label).__name__}")
+    cls = type(v)
+    if not label:
+        if cls._labelled:
+            v.__class__ = cls.__base__  # type: ignore[assignment]
+            _LABELS.pop(id(v), None)
+        return
+    if not cls._labelled:
+        v.__class__ = _labelled_type(cls)  # first, so that the value will remove its entry
+    _LABELS[id(v)] = str(label)
+
+
+def _labelled_type(cls: type[Value]) -> type[Value]:
+    """The type of labelled values of class ``cls``: a subclass with the same layout."""
+    labelled = _LABELLED_TYPES.get(cls)
+    if labelled is None:
+        inherited = getattr(cls, "__del__", None)
+        forget = _LABELS.pop  # bound now: module globals may be gone when a value is freed late
+
+        def __del__(self: Value) -> None:
+            forget(id(self), None)
+            if inherited is not None:
+                inherited(self)
+
+        namespace = {
+            "__slots__": (),
+            "__module__": cls.__module__,
+            "__qualname__": f"{cls.__qualname__}[labelled]",
+            "__doc__": cls.__doc__,
+            "_labelled": True,
+            "__del__": __del__,
+        }
+        labelled = _LABELLED_TYPES[cls] = type(cls.__name__, (cls,), namespace)
+    return labelled
 
 
 def _ordered(xs: object, role: str, of: str) -> Sequence[object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal, get_args
 
 from .engine import Value, _as_values, _dot, _ordered
@@ -22,6 +22,25 @@ class Module:
     def parameters(self) -> list[Value]:
         """Every trainable value, each exactly once."""
         return []
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """``(name, parameter)`` for every parameter, in :meth:`parameters` order.
+
+        A name is the parameter's place in the module, attribute names and list indices joined by
+        dots: ``w.0`` and ``b`` in a :class:`Neuron`, ``neurons.3.w.1`` in a :class:`Layer`,
+        ``layers.0.neurons.3.w.1`` in an :class:`MLP` (PyTorch's convention); a non-empty
+        ``prefix`` comes first, joined by a dot (``prefix="model"``: ``model.layers.0...``).
+        This base class finds the names of a subclass's parameters among its attributes (values,
+        modules, and lists, tuples and dicts with ``str`` keys of those, searched in attribute
+        order); a parameter it finds in none of them is named by its index in
+        :meth:`parameters`. Graph pictures (:func:`micrograd.graph.draw` with ``model=``) use
+        these names.
+        """
+        head = _prefix(prefix, f"{type(self).__name__}.named_parameters")
+        found: dict[Value, str] = {}
+        _find_names(vars(self), "", found, {id(self)})
+        for i, p in enumerate(self.parameters()):
+            yield head + found.get(p, str(i)), p
 
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to 0."""
@@ -72,6 +91,13 @@ class Neuron(Module):
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
 
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """``("w.0", w[0])``, ..., ``("b", b)`` (see :meth:`Module.named_parameters`)."""
+        head = _prefix(prefix, "Neuron.named_parameters")
+        for i, w in enumerate(self.w):
+            yield f"{head}w.{i}", w
+        yield f"{head}b", self.b
+
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, nonlin={self.activation!r})"
 
@@ -97,6 +123,12 @@ class Layer(Module):
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """``("neurons.0.w.0", ...)``, ...: each neuron's names after ``neurons.<i>.``."""
+        head = _prefix(prefix, "Layer.named_parameters")
+        for i, n in enumerate(self.neurons):
+            yield from n.named_parameters(f"{head}neurons.{i}")
 
     def __repr__(self) -> str:
         first = self.neurons[0]
@@ -145,9 +177,49 @@ class MLP(Module):
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """``("layers.0.neurons.0.w.0", ...)``, ...: each layer's names after ``layers.<i>.``."""
+        head = _prefix(prefix, "MLP.named_parameters")
+        for i, layer in enumerate(self.layers):
+            yield from layer.named_parameters(f"{head}layers.{i}")
+
     def __repr__(self) -> str:
         sizes = [len(layer.neurons) for layer in self.layers]
         return f"MLP({self.nin}, {sizes}, nonlin={self.nonlin!r}, out_nonlin={self.out_nonlin!r})"
+
+
+def _prefix(prefix: object, who: str) -> str:
+    """What comes before a parameter's own name: ``prefix`` and a dot, or nothing."""
+    if not isinstance(prefix, str):
+        raise TypeError(f"{who}: prefix must be a str, got {type(prefix).__name__}")
+    return f"{prefix}." if prefix else ""
+
+
+def _find_names(obj: object, path: str, found: dict[Value, str], seen: set[int]) -> None:
+    """Record in ``found`` the first name, under ``path``, of each value reachable in ``obj``."""
+    if isinstance(obj, Value):
+        found.setdefault(obj, path)
+        return
+    if id(obj) in seen:  # a module or container met before (shared, or a cycle)
+        return
+    if isinstance(obj, Module):
+        seen.add(id(obj))
+        if type(obj).named_parameters is Module.named_parameters:  # search it here, with `seen`
+            _find_names(vars(obj), path, found, seen)
+        else:
+            for name, p in obj.named_parameters(path):
+                found.setdefault(p, name)
+        return
+    items: list[tuple[str, object]]
+    if isinstance(obj, (list, tuple)):
+        items = [(str(i), x) for i, x in enumerate(obj)]
+    elif isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
+        items = list(obj.items())
+    else:
+        return
+    seen.add(id(obj))
+    for key, x in items:
+        _find_names(x, f"{path}.{key}" if path else key, found, seen)
 
 
 def _positive_int(n: object, name: str) -> int:

@@ -192,7 +192,7 @@ def test_values_hash_and_compare_by_identity() -> None:
     assert len({a, b}) == 2
     assert hash(a) != hash(b)
     with pytest.raises(AttributeError):
-        a.label = "x"  # type: ignore[attr-defined]
+        a.foo = "x"  # type: ignore[attr-defined]
     assert not hasattr(a, "__dict__")
 
 
