@@ -14,8 +14,10 @@ The setup of the original notebook (micrograd's demo.ipynb), step for step:
   at step ``k``; accuracy counts scores with the sign of their label.
 
 It prints the notebook's losses (step 0: 0.8958441028683222, step 99: 0.010978370135492717) and
-ends at 100% training accuracy. ``--seed`` sets both the data and the weights. ``--plot`` (needs
-matplotlib) saves the decision boundary and the loss curve.
+ends at 100% training accuracy. ``--seed`` sets both the data and the weights. ``--plot PATH``
+(needs matplotlib) saves the decision boundary beside the loss curve, in the format the file name
+says (``.png``, ``.svg``, ``.pdf``, ...). On a terminal a progress bar on standard error shows how
+far training has got; piped or redirected, standard error stays empty.
 """
 
 from __future__ import annotations
@@ -24,12 +26,17 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import make_moons  # type: ignore[import-untyped]
 
 from micrograd import MLP, Value
 from micrograd.train import accuracy, hinge, l2
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # _support.py, also when loaded by path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _support import Progress, check_plot_path, save_figure
 
 
 def data(seed: int = 1337) -> tuple[list[list[float]], list[float]]:
@@ -50,16 +57,18 @@ def run(steps: int = 100, seed: int = 1337, plot: str | None = None) -> tuple[li
 
     losses = []
     start = time.perf_counter()
-    for k in range(steps):
-        s = scores(X)
-        loss = hinge(s, y) + 1e-4 * l2(params)
-        model.zero_grad()
-        loss.backward()
-        learning_rate = 1.0 - 0.9 * k / 100
-        for p in params:
-            p.data -= learning_rate * p.grad
-        losses.append(loss.data)
-        print(f"step {k} loss {loss.data!r}, accuracy {100 * accuracy(s, y)}%")
+    with Progress(steps) as progress:
+        for k in range(steps):
+            s = scores(X)
+            loss = hinge(s, y) + 1e-4 * l2(params)
+            model.zero_grad()
+            loss.backward()
+            learning_rate = 1.0 - 0.9 * k / 100
+            for p in params:
+                p.data -= learning_rate * p.grad
+            losses.append(loss.data)
+            progress.print(f"step {k} loss {loss.data!r}, accuracy {100 * accuracy(s, y)}%")
+            progress.update(k + 1, f"loss {loss.data:.4f}")
 
     seconds = time.perf_counter() - start
     final = accuracy(scores(X), y)
@@ -97,17 +106,21 @@ def _plot(
     curve.set_yscale("log")
     curve.set(title="training loss", xlabel="step", ylabel="hinge + L2 loss")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=100, help="training steps (default 100)")
     parser.add_argument("--seed", type=int, default=1337, help="data and weight seed (1337)")
-    parser.add_argument("--plot", metavar="PNG", help="save the decision boundary and loss curve")
+    parser.add_argument(
+        "--plot", metavar="PATH", help="save the decision boundary and loss curve (.png, .svg, ...)"
+    )
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error(f"--steps must be at least 1, got {args.steps}")
+    if args.plot is not None and (problem := check_plot_path(args.plot)) is not None:
+        parser.error(problem)
     run(args.steps, args.seed, args.plot)
     return 0
 

@@ -6,14 +6,21 @@ each example promises. ``moons`` also checks the losses printed by the notebook 
 
 from __future__ import annotations
 
+import io
 import itertools
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from .support import load
+from micrograd import Value
+
+from .support import EXAMPLES, load
 
 # Losses printed by micrograd's demo.ipynb for the same data, weights, loss and schedule.
 NOTEBOOK_LOSSES = {
@@ -130,11 +137,25 @@ def test_breast_cancer_standardises_with_training_statistics_only() -> None:
     assert set(y) == set(y_test) == {0.0, 1.0}
 
 
+def graph_values(root: Value) -> list[Value]:
+    """Every value of the graph under ``root``."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        for parent in stack.pop().parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return list(seen)
+
+
 def test_graph_picture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     module = load("graph_picture")
-    o, names = module.neuron()
+    o = module.neuron()
     assert o.data == pytest.approx(0.7071067811865476, rel=1e-15)
-    grads = {name: v.grad for v, name in names.items()}
+    values = graph_values(o)
+    assert len(values) == 10
+    grads = {v.label: v.grad for v in values}
     assert grads == pytest.approx(
         {"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0, "b": 0.5, "n": 0.5, "o": 1.0}
         | {"x1*w1": 0.5, "x2*w2": 0.5, "x1*w1 + x2*w2": 0.5},
@@ -153,6 +174,218 @@ def test_graph_picture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_graph_picture_svg(tmp_path: Path) -> None:
     assert load("graph_picture").main([str(tmp_path / "neuron.svg")]) == 0
     assert "<svg" in (tmp_path / "neuron.svg").read_text(encoding="utf-8")
+
+
+def test_graph_picture_of_an_mlp_names_its_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    module = load("graph_picture")
+    assert module.main(["--mlp", "-"]) == 0
+    dot = capsys.readouterr().out
+    params = re.findall(r'label="\{ (layers\.[\w.]+) \| ', dot)
+    assert len(params) == 9  # MLP(2, [2, 1]): 2 * (2 + 1) + (2 + 1)
+    assert "layers.0.neurons.1.w.0" in params
+    assert "layers.1.neurons.0.b" in params
+    assert "{ out | data " in dot
+    assert "{ x.0 | data 2.0000 | grad " in dot
+    graph = module.mlp()
+    assert graph.root.grad == 1.0  # after backward()
+
+
+def test_graph_picture_without_graphviz_says_what_to_install(tmp_path: Path) -> None:
+    """Run as a command with a PATH on which there is no ``dot``: a message, status 1."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PATH": str(empty)}
+    # The graphviz package, if installed, finds no `dot` either: the same message, another path.
+    out = tmp_path / "neuron.svg"
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "graph_picture.py"), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(
+        "graph_picture.py: rendering svg needs the Graphviz `dot` program"
+    )
+    assert "apt-get install graphviz" in done.stderr
+    assert "write a .dot file instead" in done.stderr
+    assert done.stdout == ""
+    assert not out.exists()
+    dot = subprocess.run(  # and DOT text still works without Graphviz
+        [sys.executable, str(EXAMPLES / "graph_picture.py"), str(tmp_path / "neuron.dot")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert dot.returncode == 0, dot.stderr
+    assert (tmp_path / "neuron.dot").read_text(encoding="utf-8").startswith("digraph micrograd {")
+
+
+def test_graph_picture_bad_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    module = load("graph_picture")
+    with pytest.raises(SystemExit) as info:
+        module.main([str(tmp_path / "neuron.jpg")])
+    assert info.value.code == 2
+    assert "format must be one of svg, png, pdf, dot, gv, got 'jpg'" in capsys.readouterr().err
+    assert module.main([str(tmp_path / "no such directory" / "neuron.dot")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("graph_picture.py: [Errno 2] No such file or directory")
+
+
+# --- progress bars and plots --------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_only_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    progress_type = load("toy").Progress
+    piped = io.StringIO()
+    with progress_type(3, stream=piped) as progress:
+        for k in range(3):
+            progress.print(f"step {k}")
+            progress.update(k + 1, "loss 1.0")
+    assert piped.getvalue() == ""
+    assert capsys.readouterr().out == "step 0\nstep 1\nstep 2\n"
+
+    tty = Terminal()
+    with progress_type(3, stream=tty) as progress:
+        for k in range(3):
+            progress.print(f"step {k}")
+            progress.update(k + 1, "loss 1.0")
+    drawn = tty.getvalue()
+    assert drawn.startswith("\r[")
+    assert "] 1/3  loss 1.0  " in drawn  # the first update is drawn
+    assert "] 3/3  loss 1.0  " in drawn  # and the last, whatever the time since the one before
+    assert drawn.count("3/3") == 1
+    last = drawn.rsplit("\r", 2)
+    assert last[-1] == ""  # erased at the end
+    assert last[-2].strip() == ""
+    assert capsys.readouterr().out == "step 0\nstep 1\nstep 2\n"
+
+
+def test_progress_lines_go_above_the_bar(capsys: pytest.CaptureFixture[str]) -> None:
+    tty = Terminal()
+    progress = load("toy").Progress(10, stream=tty)
+    progress.update(1, "a")
+    bar = tty.getvalue()
+    progress.print("hello")
+    assert capsys.readouterr().out == "hello\n"
+    after = tty.getvalue()[len(bar) :]
+    erase = "\r" + " " * (len(bar) - 1) + "\r"
+    assert after == erase + bar  # erased before the line, drawn again after it
+    progress.update(2, "b")  # within 0.1 s of the last: not drawn
+    assert tty.getvalue().endswith(bar)
+    progress.close()
+    assert tty.getvalue().endswith(erase)
+    with pytest.raises(ValueError, match=r"^Progress: total must be an int >= 1, got 0$"):
+        load("toy").Progress(0)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("toy", ["--steps", "3"]),
+        ("xor", ["--steps", "3"]),
+        ("moons", ["--steps", "2"]),
+        ("breast_cancer", ["--steps", "2"]),
+    ],
+)
+def test_piped_output_has_no_progress(name: str, args: list[str]) -> None:
+    if name in ("moons", "breast_cancer"):
+        pytest.importorskip("sklearn")
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert len(step_lines(done.stdout)) == int(args[1])
+    assert "\r" not in done.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_a_terminal_gets_a_progress_bar_on_stderr() -> None:
+    import pty  # POSIX only
+    import select
+
+    main_fd, term_fd = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, str(EXAMPLES / "toy.py"), "--steps", "5"],
+            stdout=subprocess.PIPE,
+            stderr=term_fd,
+            env=os.environ | {"COLUMNS": "120"},  # the width the bar is drawn for
+        )
+    finally:
+        os.close(term_fd)
+    chunks = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main_fd], [], [], 1.0)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_fd)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    bar = b"".join(chunks).decode()
+    assert re.search(r"\[#+\.*\] 5/5  loss \d\.\d{6}  \d+\.\d s", bar), bar
+    assert len(step_lines(out)) == 5  # the lines are still on standard output
+    assert "\r" not in out
+
+
+@pytest.mark.parametrize("name", ["toy", "xor", "breast_cancer"])
+def test_plot_saves_the_loss_curve(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib")
+    if name == "breast_cancer":
+        pytest.importorskip("sklearn")
+    png, svg = tmp_path / f"{name}.png", tmp_path / f"{name}.svg"
+    assert load(name).main(["--steps", "3", "--plot", str(png)]) == 0
+    assert f"saved {png}" in capsys.readouterr().out
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert load(name).main(["--steps", "3", "--plot", str(svg)]) == 0  # the format by suffix
+    text = svg.read_text(encoding="utf-8")
+    assert "<svg" in text
+    assert "<dc:date>" not in text  # no date: the same plot gives the same file
+
+
+@pytest.mark.parametrize("name", ["toy", "xor", "moons", "breast_cancer"])
+def test_plot_paths_are_checked_before_training(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib")
+    if name in ("moons", "breast_cancer"):
+        pytest.importorskip("sklearn")
+    for path, message in (
+        (tmp_path / "plot.xyz", "the file name must end in one of "),
+        (tmp_path / "missing" / "plot.png", "there is no directory"),
+    ):
+        with pytest.raises(SystemExit) as info:
+            load(name).main(["--steps", "1", "--plot", str(path)])
+        assert info.value.code == 2
+        captured = capsys.readouterr()
+        assert message in captured.err
+        assert step_lines(captured.out) == []  # nothing was trained
 
 
 @pytest.mark.parametrize("name", ["toy", "xor", "moons", "breast_cancer"])
@@ -183,3 +416,20 @@ def test_breast_cancer_reaches_95_percent_held_out() -> None:
     pytest.importorskip("sklearn")
     _, accuracy = load("breast_cancer").run()
     assert accuracy >= 0.95
+
+
+def test_the_pictures_in_the_docs_exist_and_are_small() -> None:
+    docs = EXAMPLES.parent / "docs"
+    text = (docs / "examples.md").read_text(encoding="utf-8")
+    pictures = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", text)
+    assert sorted(pictures) == sorted(
+        ["toy.png", "xor.png", "moons.png", "breast_cancer.png", "graph.svg", "mlp_graph.svg"]
+    )
+    for name in pictures:
+        data = (docs / name).read_bytes()
+        assert len(data) < 100_000, f"docs/{name} is {len(data):,} bytes"
+        if name.endswith(".png"):
+            assert data.startswith(b"\x89PNG"), name
+        else:
+            assert b"<svg" in data, name
+    assert b">layers.0.neurons.1.w.0<" in (docs / "mlp_graph.svg").read_bytes()

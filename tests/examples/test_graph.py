@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import micrograd.graph
-from micrograd import Value
-from micrograd.graph import render, to_dot
+from micrograd import MLP, Value
+from micrograd.graph import Graph, draw, render, to_dot
 
 NODE = re.compile(r'^  (n\d+) \[shape=record, label="\{ (.*) \}"\];$')
 OP = re.compile(r'^  (n\d+op) \[shape=ellipse, label="(.*)"\];$')
@@ -285,3 +285,200 @@ def test_dot_accepts_every_escaped_name() -> None:
     )
     assert done.returncode == 0, done.stderr.decode()
     assert not done.stderr  # no syntax warnings either
+
+
+# --- labels and parameter names -----------------------------------------------------------------
+
+
+def test_labels_name_the_values() -> None:
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    e = (a * b).named("e")
+    d = e + 10
+    records, _, _ = parse(to_dot(d))
+    assert records["n0"] == "data 4.0000 | grad 0.0000"  # d has no label
+    assert sorted(r.split(" | ")[0] for r in records.values() if not r.startswith("data")) == [
+        "a",
+        "b",
+        "e",
+    ]
+    assert to_dot(d, names={e: "e", a: "a", b: "b"}) == to_dot(d)  # as if named by a mapping
+
+
+def test_a_names_mapping_wins_over_labels_and_labels_over_parameter_names() -> None:
+    model = MLP(1, [1], rng=0)
+    w, bias = model.parameters()
+    out = model([Value(2.0, label="x")])
+    assert isinstance(out, Value)
+    bias.label = "the bias"
+    records, _, _ = parse(to_dot(out, model=model, names={out: "out"}))
+    firsts = sorted(r.split(" | ")[0] for r in records.values() if not r.startswith("data"))
+    assert firsts == ["layers.0.neurons.0.w.0", "out", "the bias", "x"]
+    records, _, _ = parse(to_dot(out, model=model, names={w: "weight"}))
+    assert any(r.startswith("weight | ") for r in records.values())
+
+
+def test_names_and_model_are_checked() -> None:
+    v = Value(1.0)
+    with pytest.raises(TypeError, match=r"^to_dot: names must be a mapping from values to names"):
+        to_dot(v, names=[("a", v)])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^to_dot: model must be a micrograd Module, got list$"):
+        to_dot(v, model=[v])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^render: root must be a Value, got int$"):
+        render(1, "g.dot")  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError, match=r"^render: path must be a str or a pathlib\.Path, got int$"
+    ):
+        render(v, 3)  # type: ignore[arg-type]
+
+
+def test_render_names_parameters(tmp_path: Path) -> None:
+    model = MLP(2, [1], rng=0)
+    out = model([1.0, 2.0])
+    assert isinstance(out, Value)
+    text = render(out, tmp_path / "g.dot", model=model, rankdir="TB").read_text("utf-8")
+    assert text == to_dot(out, model=model, rankdir="TB")
+    assert "{ layers.0.neurons.0.w.1 | data " in text
+
+
+# --- Graph: inline in Jupyter, saved to files ---------------------------------------------------
+
+
+def test_a_graph_is_a_view_that_shows_the_gradients_after_backward() -> None:
+    d, names = abc()
+    d.grad = 0.0
+    for v in names:
+        v.grad = 0.0
+    g = draw(d, names=names)
+    assert "grad -3.0000" not in g.source
+    d.backward()
+    assert "{ a | data 2.0000 | grad -3.0000 }" in g.source  # drawn as the values are now
+    assert g.source == to_dot(d, names=names)
+    assert len(g) == 5
+    assert repr(g) == "Graph(Value(data=4.0, grad=1.0, op='add'), 5 values)"
+    assert repr(draw(Value(1.0))) == "Graph(Value(data=1.0, grad=0.0), 1 value)"
+
+
+def test_graph_arguments_are_checked() -> None:
+    with pytest.raises(TypeError, match=r"^draw: root must be a Value, got float$"):
+        draw(1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^Graph: root must be a Value, got str$"):
+        Graph("a")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^Graph: rankdir must be one of"):
+        draw(Value(1.0), rankdir="up")  # type: ignore[arg-type]
+    for bad in (0, -1, True, 2.5):
+        with pytest.raises(ValueError, match=r"^Graph: max_inline must be an int >= 1 or None"):
+            Graph(Value(1.0), max_inline=bad)  # type: ignore[arg-type]
+    g = draw(Value(1.0))
+    with pytest.raises(
+        ValueError, match=r"^Graph\.pipe: format must be one of svg, png, pdf, got 'dot'"
+    ):
+        g.pipe("dot")
+    with pytest.raises(
+        ValueError, match=r"^Graph\.save: format must be one of svg, png, pdf, dot, gv"
+    ):
+        g.save("g.jpg")
+
+
+def test_graph_save_writes_dot_text_without_graphviz(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    d, names = abc()
+    g = draw(d, names=names, rankdir="TB")
+    assert g.save(tmp_path / "g.gv").read_text(encoding="utf-8") == g.source
+    assert g.save(str(tmp_path / "g.txt"), format="dot") == tmp_path / "g.txt"
+    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+        g.save(tmp_path / "g.svg")
+    assert not (tmp_path / "g.svg").exists()
+
+
+def test_without_graphviz_the_notebook_shows_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    g = draw(abc()[0])
+    bundle = g._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    text = bundle["text/plain"]
+    assert text.startswith("Graph(Value(data=4.0, grad=1.0, op='add'), 5 values): cannot draw it:")
+    assert "apt-get install graphviz" in text
+    assert "pip install graphviz" in text
+    assert g._repr_svg_() is None
+    with pytest.raises(RuntimeError, match="needs the Graphviz `dot` program"):
+        g.svg()
+
+
+def test_the_graphviz_package_draws_inline_where_dot_is_not_on_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    piped: list[tuple[str, str]] = []
+    monkeypatch.setitem(sys.modules, "graphviz", fake_graphviz(True, piped))
+    d, names = abc()
+    g = draw(d, names=names)
+    assert g._repr_mimebundle_() == {"text/plain": repr(g), "image/svg+xml": "<svg/>"}
+    assert g._repr_svg_() == "<svg/>"
+    assert piped == [(g.source, "svg")] * 2
+
+
+def test_large_graphs_are_not_drawn_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[str] = []
+
+    def run_dot(text: str, fmt: str) -> bytes:
+        drawn.append(fmt)
+        return b"<svg/>"
+
+    monkeypatch.setattr(micrograd.graph, "_run_dot", run_dot)
+    x = Value(1.0)
+    y = x
+    for _ in range(10):
+        y = y * x  # 11 values
+    g = draw(y, max_inline=10)
+    bundle = g._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "too many values to draw inline (more than max_inline=10)" in bundle["text/plain"]
+    assert "save it to a file with .save('graph.svg')" in bundle["text/plain"]
+    assert g._repr_svg_() is None
+    assert drawn == []  # Graphviz was not even started
+    assert "image/svg+xml" in draw(y, max_inline=11)._repr_mimebundle_()
+    assert "image/svg+xml" in draw(y, max_inline=None)._repr_mimebundle_()
+    assert drawn == ["svg", "svg"]
+
+
+@needs_dot
+def test_graph_inline_svg_and_saved_files(tmp_path: Path) -> None:
+    d, names = abc()
+    g = draw(d, names=names)
+    bundle = g._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(g)
+    svg = bundle["image/svg+xml"]
+    assert "<svg" in svg
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "grad &#45;3.0000" in texts  # a's gradient, after backward()
+    assert g._repr_svg_() == svg
+    assert g.svg() == svg
+    assert g.pipe("png").startswith(b"\x89PNG")
+    assert "<svg" in g.save(tmp_path / "g.svg").read_text(encoding="utf-8")
+    assert g.save(tmp_path / "g.PNG").read_bytes().startswith(b"\x89PNG")  # format by suffix
+    assert g.save(tmp_path / "g.out", format="pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_public_names() -> None:
+    assert micrograd.graph.__all__ == ["Graph", "draw", "render", "to_dot"]
+    for name in micrograd.graph.__all__:
+        assert getattr(micrograd.graph, name).__doc__
+
+
+def test_a_dot_that_cannot_run_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "dot"
+    broken.write_text("not a program", encoding="utf-8")
+    broken.chmod(0o644)  # not executable
+    monkeypatch.setattr(shutil, "which", lambda name: str(broken))
+    g = draw(abc()[0])
+    with pytest.raises(RuntimeError, match=r"^Graphviz dot \(.*dot\) could not be run: "):
+        g.svg()
+    bundle = g._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "could not be run" in bundle["text/plain"]
+    assert g.root.data == 4.0
+    assert (g.rankdir, g.max_inline) == ("LR", 1000)
