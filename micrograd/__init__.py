@@ -11,6 +11,7 @@
 from .engine import AnomalyError, Value, detect_anomaly
 from .nn import MLP, Activation, Layer, Module, Neuron
 from .ops import OPS, Op
+from .tape import StructureError, Tape, record
 
 __version__ = "0.1.0"
 
@@ -23,6 +24,9 @@ __all__ = [
     "Module",
     "Neuron",
     "Op",
+    "StructureError",
+    "Tape",
     "Value",
     "detect_anomaly",
+    "record",
 ]

@@ -29,8 +29,11 @@ def test_public_names_are_exactly_these() -> None:
             "Module",
             "Neuron",
             "Op",
+            "StructureError",
+            "Tape",
             "Value",
             "detect_anomaly",
+            "record",
         ]
     )
     for name in micrograd.__all__:
