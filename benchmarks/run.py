@@ -7,8 +7,10 @@
 Sections:
 
 a. karpathy's demo workload: ``MLP(2, [16, 16, 1])``, 100 two-moons points, hinge loss + L2,
-   full-batch SGD; with micrograd, with the same scalar graph of PyTorch 0-d float64 tensors,
-   and as a plain-float forward pass (the floor). Losses are checked to agree to 1e-12.
+   full-batch SGD; with micrograd, replayed from a tape (``micrograd.record``: interpreted and
+   as generated code), with the same scalar graph of PyTorch 0-d float64 tensors, and as a
+   plain-float forward pass (the floor). Losses are checked to agree to 1e-12, the tapes'
+   weights to be micrograd's bit for bit.
 b. long graphs: a 1,000,000-node chain, a 1,000,000-term sum and the chain ``y = y * c + d``;
    time, tracemalloc peak and peak RSS per node.
 c. verification throughput: examples per second per oracle of ``micrograd.testing``.
@@ -32,6 +34,7 @@ import platform
 import random
 import re
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -44,6 +47,7 @@ from typing import Any
 
 import micrograd
 from micrograd import Neuron, Value
+from micrograd.tape import Mode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import demo_workload as moons  # next to this file
@@ -180,6 +184,29 @@ def table(rows: Sequence[Sequence[str]]) -> None:
 # --- a. karpathy's demo ----------------------------------------------------------------------
 
 
+class TapeStep:
+    """The demo step with the graph recorded once: zero the gradients, replay the forward and
+    backward passes, SGD. ``mode`` is the tape's ("interpret" or "generate")."""
+
+    def __init__(
+        self, seed: int, xs: Sequence[Sequence[float]], ys: Sequence[float], mode: Mode
+    ) -> None:
+        self.mg = moons.MicrogradStep(seed)
+        self.tape = micrograd.record(lambda: self.mg.loss(xs, ys), self.mg.params, mode=mode)
+
+    def step(self, k: int) -> float:
+        self.mg.model.zero_grad()
+        loss = self.tape.run()
+        lr = moons.learning_rate(k)
+        for p in self.mg.params:
+            p.data -= lr * p.grad
+        return loss
+
+
+def _bits(values: Sequence[float]) -> list[bytes]:
+    return [struct.pack("<d", v) for v in values]
+
+
 def section_a(repeat: int, quick: bool) -> None:
     header("a. karpathy's demo: MLP(2, [16, 16, 1]), 100 two-moons points, hinge loss + L2, SGD")
     torch: Any = None
@@ -209,28 +236,52 @@ def section_a(repeat: int, quick: bool) -> None:
 
     floor = moons.FloatForward(weights)
     th_model = moons.TorchScalarStep(torch, weights) if torch is not None else None
+    # the same step from tapes (the same weights: the same seed), recorded now
+    t0 = clock()
+    interp = TapeStep(seed, xs, ys, "interpret")
+    record_s = clock() - t0
+    gen = TapeStep(seed, xs, ys, "generate")
+    codegen_s = gen.tape.codegen_seconds or 0.0
+    tapes = (interp, gen)
+    # CPython specializes a function's bytecode after its first 8 calls: the generated code runs
+    # about 25% slower until then. Every model takes the same 10 steps first, untimed.
+    warm_up = 10
+    for i in range(warm_up):
+        ours.step(xs, ys, i)
+        for tape in tapes:
+            tape.step(i)
     per_round = 2 if quick else 5
     mg_t: list[float] = []
     fl_t: list[float] = []
     th_t: list[float] = []
+    tape_t: tuple[list[float], list[float]] = ([], [])
     gc_timer = GCTimer()
-    k = 0
+    k = warm_up
+    identical = True
     with gc_timer.counting():
         for _ in range(repeat):
             gc.collect()
-            for _ in range(per_round):
+            for i in range(per_round):
                 gc_before = gc_timer.total
                 t0 = clock()
-                ours.step(xs, ys, k % 100)
+                ours.step(xs, ys, (k + i) % 100)
                 mg_t.append(clock() - t0)
                 gc_ours = gc_timer.total - gc_before
                 fl_t.append(timed(lambda: floor.loss(xs, ys)))
-                k += 1
+            for tape, times in zip(tapes, tape_t, strict=True):  # each its steps in a row
+                for i in range(per_round):
+                    t0 = clock()
+                    tape.step((k + i) % 100)
+                    times.append(clock() - t0)
+            k += per_round
+            mine = _bits(ours.weights())
+            identical &= all(_bits(tape.mg.weights()) == mine for tape in tapes)
             if th_model is not None:
                 t0 = clock()
                 th_model.step(xs, ys, k % 100)
                 th_t.append(clock() - t0)
     mg_s, fl_s = Sample(mg_t), Sample(fl_t)
+    in_s, gen_s = Sample(tape_t[0]), Sample(tape_t[1])
     rows = [["", "time per step (ms)", "per scalar op (ns)", "per own node (ns)"]]
     rows.append(
         [
@@ -240,6 +291,15 @@ def section_a(repeat: int, quick: bool) -> None:
             f"{mg_s.median / n_nodes * 1e9:.0f}",
         ]
     )
+    for label, sample in (("tape, interpreted: the same", in_s), ("tape, generated code", gen_s)):
+        rows.append(
+            [
+                label,
+                sample.show(1e3),
+                f"{sample.median / n_ops * 1e9:.0f}",
+                f"{sample.median / n_nodes * 1e9:.0f}",
+            ]
+        )
     if th_t:
         th_s = Sample(th_t)
         per = f"{th_s.median / n_ops * 1e9:.0f}"
@@ -251,10 +311,23 @@ def section_a(repeat: int, quick: bool) -> None:
     print(
         f"  (of micrograd's step, the cycle collector took {gc_ours * 1e3:.1f} ms in the last one)"
     )
+    verdict = "identical bit for bit (ok)" if identical else "NOT IDENTICAL"
+    print(f"  weights after every {per_round} of {k} steps, tapes vs micrograd: {verdict}")
+    print(
+        f"  recording the tape: {record_s * 1e3:.0f} ms ({record_s / mg_s.median:.1f} micrograd "
+        f"steps); generating its code: {codegen_s:.2f} s, repaid after "
+        f"{codegen_s / (in_s.median - gen_s.median):.0f} replays"
+    )
     print()
     if th_t:
         ratio = th_s.median / mg_s.median
         print(f"  PyTorch 0-d / micrograd:               {ratio:5.1f}x  (target: >= 40x)")
+        ratio = th_s.median / in_s.median
+        print(f"  PyTorch 0-d / tape, interpreted:       {ratio:5.1f}x  (target: >= 60x)")
+        ratio = th_s.median / gen_s.median
+        print(f"  PyTorch 0-d / tape, generated code:    {ratio:5.1f}x  (target: >= 150x)")
+    print(f"  micrograd / tape, interpreted:         {mg_s.median / in_s.median:5.1f}x")
+    print(f"  micrograd / tape, generated code:      {mg_s.median / gen_s.median:5.1f}x")
     ratio = mg_s.median / fl_s.median
     print(f"  micrograd step / plain-float forward:  {ratio:5.1f}x  (target: <= 10x)")
 
