@@ -89,6 +89,21 @@ def test_moons_first_steps_reproduce_the_notebook(capsys: pytest.CaptureFixture[
     assert lines[4].endswith("accuracy 84.0%")
 
 
+@pytest.mark.parametrize("mode", ["interpret", "generate"])
+def test_moons_compiled_has_the_same_losses_and_accuracy_bit_for_bit(
+    mode: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moons = load("moons")
+    dynamic = moons.run(steps=6)
+    compiled = moons.run(steps=6, compile=mode)
+    assert [x.hex() for x in compiled[0]] == [x.hex() for x in dynamic[0]]
+    assert compiled[1] == dynamic[1]
+    out = capsys.readouterr().out
+    assert f"replayed 6 times ({mode}" in out
+    assert moons.main(["--steps", "2", "--compile"]) == 0
+    assert "replayed 2 times (interpret)" in capsys.readouterr().out  # auto: few steps
+
+
 def test_moons_data_is_the_notebooks() -> None:
     np = pytest.importorskip("numpy")
     datasets = pytest.importorskip("sklearn.datasets")
