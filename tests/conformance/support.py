@@ -19,8 +19,14 @@ def target(name: str) -> str:
 
 
 @functools.cache
-def report(name: str, *, strict: bool = False) -> Report:
+def report(name: str, *, strict: bool = False, ops: tuple[str, ...] | None = None) -> Report:
     """The kit's report on a catalogue engine (quick profile, seed 0, no oracles), run once."""
     return check_engine(
-        target(name), profile="quick", seed=0, timeout=TIMEOUT, oracles=[], strict=strict
+        target(name),
+        profile="quick",
+        seed=0,
+        timeout=TIMEOUT,
+        oracles=[],
+        strict=strict,
+        ops=None if ops is None else list(ops),
     )

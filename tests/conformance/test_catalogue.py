@@ -35,6 +35,9 @@ class Case:
     primary: frozenset[str]
     allowed: frozenset[str] = frozenset()
     says: str = ""  # text the explanation of the first primary row (in report order) contains
+    #: The operations to check, where not all: an engine whose every row hangs until the
+    #: timeout shows as much on a few rows as on all of them, in a fraction of the time.
+    ops: tuple[str, ...] | None = None
 
 
 CATALOGUE = {
@@ -70,9 +73,14 @@ CATALOGUE = {
         frozenset({"add", "mul"}), ALL_ROWS, "wrote 'debug: backward\\n' where its answer belonged"
     ),
     "catalogue.py:ClosesItsFiles": Case(
-        frozenset({"add", "mul"}), ALL_ROWS, "closed its reply channel and did not exit"
+        frozenset({"add", "mul"}),
+        ALL_ROWS,
+        "closed its reply channel and did not exit",
+        ("add", "mul", "tanh"),
     ),
-    "catalogue.py:ForksAtBackward": Case(frozenset({"add", "mul"}), ALL_ROWS, "hung: no answer"),
+    "catalogue.py:ForksAtBackward": Case(
+        frozenset({"add", "mul"}), ALL_ROWS, "hung: no answer", ("add", "mul", "tanh")
+    ),
     "catalogue.py:ClampedLog": Case(frozenset({"log"}), says="the value is"),
 }
 CORRECT = ["karpathy.py", "catalogue.py:KarpathyPow", "trains_at_import.py", "other_api.py"]
@@ -81,7 +89,7 @@ CORRECT = ["karpathy.py", "catalogue.py:KarpathyPow", "trains_at_import.py", "ot
 @pytest.mark.parametrize("name", list(CATALOGUE))
 def test_each_bug_is_flagged_where_it_lives(name: str) -> None:
     case = CATALOGUE[name]
-    r = report(name)
+    r = report(name, ops=case.ops)
     assert r.load_error is None, r.load_error
     failed = set(r.failures())
     assert case.primary <= failed, f"{name}: {sorted(case.primary - failed)} not flagged"
