@@ -338,14 +338,14 @@ class _Live:
         self.report: Report | None = None
         self.table: Table | None = None
         self.shown: set[str] = set()  # the keys of the rows printed
-        self.planned = 0
+        self.planned = self.done = 0
         self.preamble = False  # whether the lines before the table are printed
         self.status = False  # whether a progress line is on the screen
 
     def __call__(self, step: Progress) -> None:
         from .report import Table, preamble
 
-        self.report, self.planned = step.report, step.planned or self.planned
+        self.report, self.planned, self.done = step.report, step.planned or self.planned, step.done
         if not self.preamble and step.report.engine:
             self.preamble = True
             self.write(preamble(step.report))
@@ -368,7 +368,7 @@ class _Live:
         self.status = False
 
     def progress(self, checking: str) -> None:
-        done = len(self.report.cells) - 1 if self.report and self.report.cells else 0
+        done = self.done
         elapsed = time.monotonic() - self.started
         counts = f"{done} of {self.planned} checks" if self.planned else f"{done} checks"
         left = ""

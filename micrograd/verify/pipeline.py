@@ -70,12 +70,16 @@ class Progress:
     finished: str = ""
     planned: int = 0
     labels: tuple[str, ...] = ()
+    #: How many checks have ended.
+    done: int = 0
 
 
 class _Mismatch(AssertionError):
-    def __init__(self, expr: Expr, message: str) -> None:
+    """A failure at ``expr``: of the cells ``cells`` (all the check's cells, if empty)."""
+
+    def __init__(self, expr: Expr, message: str, cells: Sequence[Cell] = ()) -> None:
         super().__init__(message)
-        self.expr, self.message = expr, message
+        self.expr, self.message, self.cells = expr, message, list(cells)
 
 
 _TWICE = (
@@ -102,10 +106,12 @@ class _Run:
         self.shown, self.progress, self.fail_fast = list(shown), progress, fail_fast
         self.planned = 0
         self.labels: tuple[str, ...] = ()
+        self.running = 0  # how many of the report's last cells are being checked
 
     def tell(self, checking: str = "", finished: str = "") -> None:
         if self.progress:
-            step = Progress(self.report, checking, finished, self.planned, self.labels)
+            done = len(self.report.cells) - self.running
+            step = Progress(self.report, checking, finished, self.planned, self.labels, done)
             self.progress(step)
 
     def cell(self, key: str, label: str, kind: str, against: str = "") -> Cell:
@@ -125,29 +131,31 @@ class _Run:
     def compared(
         self, key: str, label: str, kind: str, cases: Sequence[Expr], strategy: Any, failing: str
     ) -> None:
-        """A row checked against every reference."""
-        for ref in self.references:
-            if self.stop:
-                return
-            cell = self.cell(key, label, kind, ref.name)
-            self.run(cell, cases, strategy, partial(self.against, cell, ref), failing)
+        """A row checked against every reference, on the same examples: each is drawn once and
+        evaluated by the subject once, and every reference compares it (a cell per reference)."""
+        cells = [self.cell(key, label, kind, ref.name) for ref in self.references]
+        self.run(cells, cases, strategy, partial(self.against, cells, self.references), failing)
 
-    def against(self, cell: Cell, ref: Reference, expr: Expr) -> bool:
-        theirs = ref.evaluate(expr)
-        if theirs is None:
-            return False
+    def against(self, cells: Sequence[Cell], refs: Sequence[Reference], expr: Expr) -> None:
+        """Compare the subject's result at ``expr`` with each reference's (``cells[i]`` is
+        ``refs[i]``'s); raise at the first point where any of them disagrees, naming those."""
         ours = self.subject.evaluate(expr)
-        _figures(cell, ours, theirs, ref.exact)
-        problems = ref.judge(expr, ours, theirs)
-        if problems:
-            point = expr.with_points([problems[0].point])
-            again = self.subject.evaluate(expr)
-            if repr(again) != repr(ours):  # repr: nan equals nan
-                raise _Mismatch(
-                    point, f"{_nondeterministic(ours, again)}; the first time, {problems[0]}"
-                )
-            raise _Mismatch(point, str(problems[0]))
-        return True
+        found: list[tuple[Cell, Any]] = []
+        for cell, ref in zip(cells, refs, strict=True):
+            theirs = ref.evaluate(expr)
+            if theirs is not None:  # the reference does not apply here: not an example of it
+                cell.examples += 1
+                _figures(cell, ours, theirs, ref.exact)
+                found += [(cell, p) for p in ref.judge(expr, ours, theirs)[:1]]
+        if not found:
+            return
+        point = min(p.point for _, p in found)  # the first point where one disagrees
+        failing = [(cell, p) for cell, p in found if p.point == point]
+        message = str(failing[0][1])
+        again = self.subject.evaluate(expr)
+        if repr(again) != repr(ours):  # repr: nan equals nan
+            message = f"{_nondeterministic(ours, again)}; the first time, {message}"
+        raise _Mismatch(expr.with_points([point]), message, [cell for cell, _ in failing])
 
     def law(
         self,
@@ -161,55 +169,61 @@ class _Run:
     ) -> None:
         cell = self.cell(key, label, kind)
 
-        def check(expr: Expr) -> bool:
+        def check(expr: Expr) -> None:
+            cell.examples += 1
             problem = law(expr, evaluate=self.subject.evaluate, policy=self.subject.policy)
             if problem is not None:
                 raise _Mismatch(expr.with_points(expr.points[:1]), problem)
-            return True
 
         mode = {"backward_twice": "twice", "zero_grad": "zeroed"}.get(law.__name__, "")
-        self.run(cell, cases, strategy, check, failing, mode)
+        self.run([cell], cases, strategy, check, failing, mode)
         if cell.counterexample and mode == "twice" and failing == DIFFERS:
             cell.counterexample = _TWICE + cell.counterexample
 
     def run(
         self,
-        cell: Cell,
+        cells: Sequence[Cell],
         cases: Iterable[Expr],
         strategy: Any,
-        check: Callable[[Expr], bool],
+        check: Callable[[Expr], None],
         failing: str,
         mode: str = "",
     ) -> None:
-        """Fixed cases, then (if they pass) random examples; the first failure is recorded."""
-        self.tell(checking=f"{cell.label}{' / ' + cell.against if cell.against else ''}")
+        """Fixed cases, then (if they pass) random examples, for the cells of one row (``check``
+        counts each cell's examples); the first failure is recorded, in the cells it fails."""
+        cell = cells[0]
+        self.running = len(cells)
+        self.tell(checking=cell.label + (f" / {cell.against}" if len(cells) == 1 else ""))
         start = time.perf_counter()
         try:
             for expr in cases:
-                self.attempt(cell, expr, check)
+                self.attempt(cells, expr, check)
             if strategy is not None and self.report.examples:
-                self.random(cell, strategy, check)
+                self.random(cells, strategy, check)
         except _Mismatch as exc:
-            self.fail(cell, exc.expr, exc.message, failing, mode)
+            for c in exc.cells or cells:
+                self.fail(c, exc.expr, exc.message, failing, mode)
         except Broken as exc:  # hung or crashed: no shrinking through timeouts
-            self.hung(cell, exc, failing, mode)
-        cell.seconds = time.perf_counter() - start
+            for c in cells:
+                self.hung(c, exc, failing, mode)
+        finally:
+            self.running = 0
+            for c in cells:  # the row's time, shared: its examples are drawn and run together
+                c.seconds = (time.perf_counter() - start) / len(cells)
 
-    def attempt(self, cell: Cell, expr: Expr, check: Callable[[Expr], bool]) -> None:
+    def attempt(self, cells: Sequence[Cell], expr: Expr, check: Callable[[Expr], None]) -> None:
         _interrupt.check()
         try:
-            cell.examples += check(expr)
-        except _Mismatch:
-            cell.examples += 1
-            raise
+            check(expr)
         except Broken as exc:
-            cell.examples += 1
+            for cell in cells:
+                cell.examples += 1
             exc.expr = expr.with_points([expr.points[exc.index]])
             if exc.fatal:
                 raise
             raise _Mismatch(exc.expr, exc.message) from None
 
-    def random(self, cell: Cell, strategy: Any, check: Callable[[Expr], bool]) -> None:
+    def random(self, cells: Sequence[Cell], strategy: Any, check: Callable[[Expr], None]) -> None:
         from hypothesis import HealthCheck, Phase, given, settings
         from hypothesis import seed as hypothesis_seed
         from hypothesis.errors import Flaky
@@ -231,7 +245,7 @@ class _Run:
             if fatal:
                 return
             try:
-                self.attempt(cell, expr, check)
+                self.attempt(cells, expr, check)
             except Broken as exc:
                 fatal.append(exc)
             except _Mismatch as exc:
@@ -245,6 +259,7 @@ class _Run:
             raise _Mismatch(
                 first.expr,
                 f"nondeterministic: failed once, then passed on the same program ({first.message})",
+                first.cells,
             ) from None
         if fatal:
             raise fatal[0]
@@ -447,7 +462,8 @@ def _rows(run: _Run, ops: Sequence[str] | None, require: Sequence[str], min_dept
                 report.cells[-1].detail = _needs(sorted(needed), supported, supported)
                 continue
             cell = run.cell(key, label, "edge", AGAINST_MICROGRAD.name)
-            run.run(cell, [expr], None, partial(run.against, cell, AGAINST_MICROGRAD), DIFFERS)
+            check = partial(run.against, [cell], [AGAINST_MICROGRAD])
+            run.run([cell], [expr], None, check, DIFFERS)
     _deep(run, ok, min_depth)
 
 
