@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ..engine import Value
@@ -12,7 +13,7 @@ from .opinfo import RECORDS
 from .oracles import Evaluation
 from .tolerances import EPS, ORACLE_ULPS
 
-__all__ = ["Disagreement", "compare", "error_scales", "ulps", "within"]
+__all__ = ["Disagreement", "compare", "error_scales", "reusing_scales", "ulps", "within"]
 
 
 def error_scales(
@@ -81,6 +82,38 @@ def error_scales(
     return value_scale, tuple(r + s for r, s in zip(reach[:n_in], shift, strict=True))
 
 
+_reused: dict[tuple[Expr, tuple[float, ...], frozenset[str]], tuple[float, tuple[float, ...]]]
+_reused = {}
+_reusing = 0  # how many reusing_scales() blocks are open
+
+
+@contextlib.contextmanager
+def reusing_scales() -> Iterator[None]:
+    """Within the block, :func:`compare` computes the error scales of an expression at a point
+    once, for every evaluation it compares there (the references of one check). The scales
+    depend on the registry's rules, so they are kept for the block only."""
+    global _reusing
+    _reusing += 1
+    try:
+        yield
+    finally:
+        _reusing -= 1
+        if not _reusing:
+            _reused.clear()
+
+
+def _scales(
+    lowered: Expr, point: tuple[float, ...], absolute: frozenset[str]
+) -> tuple[float, tuple[float, ...]]:
+    if not _reusing:
+        return error_scales(lowered, point, absolute=absolute)
+    key = (lowered, point, absolute)
+    found = _reused.get(key)
+    if found is None:
+        found = _reused[key] = error_scales(lowered, point, absolute=absolute)
+    return found
+
+
 def _recompute(node: Value, c: float | None) -> None:
     op = node.op
     assert op is not None
@@ -129,7 +162,7 @@ def compare(
     n_ops = len(lowered.nodes)
     out = []
     for p, point in enumerate(expr.points):
-        value_scale, grad_scales = error_scales(lowered, point, absolute=absolute)
+        value_scale, grad_scales = _scales(lowered, tuple(point), absolute)
         budget = ulps * EPS * n_ops
         checks = [("the value", ours.values[p], theirs.values[p], budget * value_scale + atol)]
         checks += [

@@ -30,7 +30,7 @@ from functools import partial
 from typing import Any, Final
 
 from .. import _interrupt
-from ..testing.compare import ulps
+from ..testing.compare import reusing_scales, ulps
 from ..testing.expr import Expr, Node
 from ..testing.laws import LAWS, Law
 from ..testing.opinfo import OPERATIONS
@@ -141,12 +141,13 @@ class _Run:
         ``refs[i]``'s); raise at the first point where any of them disagrees, naming those."""
         ours = self.subject.evaluate(expr)
         found: list[tuple[Cell, Any]] = []
-        for cell, ref in zip(cells, refs, strict=True):
-            theirs = ref.evaluate(expr)
-            if theirs is not None:  # the reference does not apply here: not an example of it
-                cell.examples += 1
-                _figures(cell, ours, theirs, ref.exact)
-                found += [(cell, p) for p in ref.judge(expr, ours, theirs)[:1]]
+        with reusing_scales():  # the same tolerances for every reference
+            for cell, ref in zip(cells, refs, strict=True):
+                theirs = ref.evaluate(expr)
+                if theirs is not None:  # the reference does not apply here: not an example
+                    cell.examples += 1
+                    _figures(cell, ours, theirs, ref.exact)
+                    found += [(cell, p) for p in ref.judge(expr, ours, theirs)[:1]]
         if not found:
             return
         point = min(p.point for _, p in found)  # the first point where one disagrees
