@@ -126,6 +126,12 @@ class Value:
         _set_label(self, label, "Value.named(label)")
         return self
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """For ``pickle`` and ``copy.deepcopy`` (of a model, say): the value, its gradient, how
+        it was made and its label; not :meth:`backward`'s bookkeeping."""
+        op, arg = (None, None) if self._op is None else (self._op.name, self._arg)
+        return (_restored, (self._data, self._grad, op, self._prev, arg, self.label))
+
     def __repr__(self) -> str:
         op = "" if self._op is None else f", op={self._op.name!r}"
         name = _LABELS.get(id(self)) if self._labelled else None
@@ -573,6 +579,23 @@ def _node(data: float, op: Op, prev: tuple[Value, ...], arg: float | None = None
     v._mark = _NO_WALK
     if _anomaly_contexts and _ANOMALY.get() and not math.isfinite(data):
         raise AnomalyError(f"{op.name} produced {data!r}: {_describe(v)}")
+    return v
+
+
+def _restored(
+    data: float,
+    grad: float,
+    op: str | None,
+    prev: tuple[Value, ...],
+    arg: float | None,
+    label: str | None,
+) -> Value:
+    """A value as :meth:`Value.__reduce__` describes it."""
+    v: Value = _new(Value)
+    v._data, v._grad, v._prev, v._arg, v._mark = data, grad, prev, arg, _NO_WALK
+    v._op = None if op is None else _ops.OPS[op]
+    if label is not None:
+        _set_label(v, label, "Value (unpickled)")
     return v
 
 

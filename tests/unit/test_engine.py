@@ -619,3 +619,31 @@ def test_numpy_bool_is_a_number_like_bool() -> None:
 
     assert (Value(np.True_).data, Value(np.False_).data) == (1.0, 0.0)  # type: ignore[arg-type]
     assert (Value(2.0) * np.True_).data == 2.0  # type: ignore[operator]
+
+
+# --- copies ---------------------------------------------------------------------------------------
+
+
+def test_values_models_and_graphs_pickle_and_deepcopy_without_the_walks_bookkeeping() -> None:
+    import copy
+    import pickle
+
+    from micrograd import MLP
+
+    a, b = Value(2.0, label="a"), Value(-3.0)
+    t = a * b
+    out = t + t  # a node with two consumers: backward() leaves a tally as its mark
+    out.backward()
+    for clone in (pickle.loads(pickle.dumps(out)), copy.deepcopy(out)):
+        assert (clone.data, clone.grad, clone.op) == (out.data, out.grad, out.op)
+        (t2, t3) = clone.parents
+        assert t2 is t3  # shared structure is kept
+        a2, b2 = t2.parents
+        assert (a2.label, a2.grad, b2.grad) == ("a", -6.0, 4.0)
+        clone.backward()  # the copy walks on its own
+        assert (a2.grad, b2.grad, a.grad) == (-12.0, 8.0, -6.0)
+    model = MLP(2, [3, 1], rng=0)
+    twin = copy.deepcopy(model)
+    assert [p.data for p in twin.parameters()] == [p.data for p in model.parameters()]
+    twin.parameters()[0].data += 1.0
+    assert twin.parameters()[0].data != model.parameters()[0].data
