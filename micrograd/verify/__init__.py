@@ -83,7 +83,12 @@ def run(
     min_depth: int = 0,
     progress: Callable[[Progress], None] | None = None,
 ) -> Report:
-    """Check micrograd against ``oracles`` (names of :data:`ORACLE_NAMES`)."""
+    """Check micrograd against ``oracles`` (names of :data:`ORACLE_NAMES`).
+
+    ``progress``, if given, is called with a :class:`Progress` as each check starts and as each
+    row ends (its cells are then final): what ``micrograd verify`` prints the table from, a row
+    at a time.
+    """
     report = Report(
         "micrograd", profile, _profile(profile), _seed(seed), list(oracles), strict, ours=True
     )
@@ -137,6 +142,7 @@ def check_engine(
             installed.
         ops: Operations to check (default: all).
         cwd: Directory the engine is resolved and run from (default: the current one).
+        progress: Called with a :class:`Progress` as each check starts and each row ends.
     """
     from ..testing.oracles import ORACLES
 
