@@ -76,13 +76,17 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial, reduce
 from itertools import repeat
-from typing import Any, Final, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar, get_args
 
 from . import engine as _engine
 from .engine import Value
 from .ops import OPS, REPLAY_NAMES, Op, float_literal
 
-__all__ = ["GENERATE_AFTER", "Mode", "StructureError", "Tape", "coverage", "record"]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = ["GENERATE_AFTER", "Batch", "Mode", "StructureError", "Tape", "coverage", "record"]
 
 Mode = Literal["auto", "interpret", "generate"]
 """How a tape replays: ``"interpret"``, ``"generate"`` (straight-line code), or ``"auto"``."""
@@ -832,6 +836,16 @@ def _generate(graph: _Graph, walk: _Walk) -> tuple[Callable[..., Any], Callable[
 _CHECKED: dict[Op, list[str]] = {}  # coverage() of each operator recorded so far
 
 
+class Batch(NamedTuple):
+    """What :meth:`Tape.batch` returns: NumPy arrays, a column per point."""
+
+    values: npt.NDArray[np.float64]
+    """The output at each point, shape ``(n,)``."""
+    grads: npt.NDArray[np.float64]
+    """Shape ``(len(tape.leaves), n)``: row ``j`` holds ``tape.leaves[j]``'s gradient at each
+    point, as ``backward(gradient)`` on that point's graph leaves it from a zero ``.grad``."""
+
+
 class Tape:
     """A recorded computation, replayed for the current values of its leaves; made by
     :func:`record` (see :mod:`micrograd.tape` for the contract)."""
@@ -874,6 +888,7 @@ class Tape:
         self._dynamic: Value | None = None  # the output of a forward run by the engine
         self._replays = 0
         self._codegen_seconds: float | None = None
+        self._program: Any = None  # the batched replay's, made on the first batch()
         self._record_seconds = seconds + time.perf_counter() - t0
         if mode == "generate":
             self._generate()
@@ -950,6 +965,108 @@ class Tape:
         value = self._forward()
         self._backward(seed)
         return value
+
+    def batch(
+        self, points: Mapping[Value, Sequence[float] | npt.ArrayLike], gradient: float = 1.0
+    ) -> Batch:
+        """Replay the tape for ``n`` points at once, with NumPy (the extra ``batch``).
+
+        ``points`` maps some of the tape's leaves to ``n`` values each; every other leaf keeps
+        its ``.data`` at every point. Point ``i`` is the computation with each leaf in
+        ``points`` at its ``i``-th value: its output and its leaves' gradients are, bit for bit,
+        what :meth:`run` gives for that point alone (``Batch.grads`` from a zero ``.grad``). The
+        leaves are left as they are: no ``.data`` or ``.grad`` is written. Sum the gradient rows
+        of shared leaves (parameters) yourself, in the order and precision you choose.
+
+        Every wave of the interpreter runs as array operations over the points, from the same
+        replay templates; the functions without a known array form (``exp``, ``tanh``, ...) are
+        applied to each element, which is correct and slower. Within
+        :func:`~micrograd.detect_anomaly`, each point runs through ``fn`` and the dynamic engine
+        instead, so that an :class:`~micrograd.AnomalyError` names the node (and the point).
+
+        Raises:
+            TypeError: ``points`` is not a mapping of Values to sequences of numbers;
+                ``gradient`` is not a number.
+            ValueError: a key is not one of the tape's leaves; the sequences are empty, not
+                one-dimensional, or of different lengths.
+            ImportError: NumPy is not installed.
+        """
+        seed = _engine._to_float(gradient, "Tape.batch(gradient=...)")
+        try:
+            import numpy as np
+        except ImportError as error:
+            from ._install import install_command
+
+            raise ImportError(f"Tape.batch() needs NumPy: {install_command('batch')}") from error
+        if not isinstance(points, Mapping):
+            raise TypeError(
+                f"Tape.batch(points): takes a mapping of the tape's leaves to sequences of "
+                f"values, got {type(points).__name__}"
+            )
+        columns: dict[int, Any] = {}
+        n = -1
+        for leaf, given in points.items():
+            if not isinstance(leaf, Value):
+                raise TypeError(
+                    f"Tape.batch(points): a key is a {type(leaf).__name__}, not a Value"
+                )
+            slot = self._leaf_slots.get(id(leaf))
+            if slot is None:
+                raise ValueError(f"Tape.batch(points): {leaf!r} is not one of the tape's leaves")
+            column = np.asarray(given)
+            if column.dtype.kind not in "iuf":
+                raise TypeError(
+                    f"Tape.batch(points): the values of leaves[{slot}] are not real numbers "
+                    f"(dtype {column.dtype})"
+                )
+            if column.ndim != 1 or not len(column) or n not in (-1, len(column)):
+                raise ValueError(
+                    f"Tape.batch(points): the values of leaves[{slot}] have shape "
+                    f"{column.shape}; every leaf takes one value per point, the same number of "
+                    f"points each{f' ({n})' if n > 0 else ''}, at least one"
+                )
+            n = len(column)
+            columns[slot] = column.astype(np.float64)
+        if n < 0:
+            raise ValueError("Tape.batch(points): takes at least one leaf with its values")
+        if _anomaly():
+            return self._batch_dynamic(columns, n, seed)
+        rows = np.empty((len(self._leaves), n))
+        rows[:] = np.array([leaf._data for leaf in self._leaves])[:, None]
+        for j, column in columns.items():
+            rows[j] = column
+        if self._program is None:
+            from ._batch import Program
+
+            self._program = Program(self._graph, self._walk)
+        values, grads = self._program.run(rows, seed)
+        return Batch(values, grads)
+
+    def _batch_dynamic(self, columns: Mapping[int, Any], n: int, seed: float) -> Batch:
+        """:meth:`batch` in anomaly mode: each point through ``fn`` and ``backward()``."""
+        import numpy as np
+
+        leaves = self._leaves
+        saved = [(leaf._data, leaf._grad) for leaf in leaves]
+        values, grads = np.empty(n), np.empty((len(leaves), n))
+        try:
+            for i in range(n):
+                for j, column in columns.items():
+                    leaves[j]._data = float(column[i])
+                for leaf in leaves:
+                    leaf._grad = 0.0
+                out = _call(self._fn, self._name)
+                try:
+                    out.backward(seed)
+                except Exception as error:
+                    error.add_note(f"(at point {i} of Tape.batch)")
+                    raise
+                values[i] = out._data
+                grads[:, i] = [leaf._grad for leaf in leaves]
+        finally:
+            for leaf, (data, grad) in zip(leaves, saved, strict=True):
+                leaf._data, leaf._grad = data, grad
+        return Batch(values, grads)
 
     def _forward(self) -> float:
         if self._checks:

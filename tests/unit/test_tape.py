@@ -543,6 +543,7 @@ def test_a_bad_gradient_is_named() -> None:
 def test_public_names() -> None:
     assert tape_module.__all__ == [
         "GENERATE_AFTER",
+        "Batch",
         "Mode",
         "StructureError",
         "Tape",
@@ -575,3 +576,110 @@ def test_the_user_doc_example_runs() -> None:
     tape = namespace["tape"]
     assert isinstance(tape, Tape)
     assert (tape.replays, tape.mode) == (200, "generate")
+
+
+def test_the_user_doc_batch_example_runs() -> None:
+    pytest.importorskip("numpy")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "tape.md").read_text(encoding="utf-8")
+    block = re.findall(r"```python\n(.*?)```", text, re.S)[1]
+    assert "tape.batch(" in block
+    namespace: dict[str, Any] = {}
+    exec(block, namespace)
+    result, tape = namespace["result"], namespace["tape"]
+    assert result.values.shape == (100,)
+    assert result.grads.shape == (len(tape.leaves), 100)
+
+
+# --- batched replay ------------------------------------------------------------------------------
+
+
+def _moons_tape() -> tuple[Tape, list[Value], list[Value]]:
+    model = MLP(2, [8, 1], rng=3)
+    x0, x1, y = Value(0.0), Value(0.0), Value(1.0)
+
+    def loss() -> Value:
+        score = model([x0, x1])
+        assert isinstance(score, Value)
+        return (1 + -y * score).relu()
+
+    tape = record(loss, [*model.parameters(), x0, x1, y])
+    return tape, [x0, x1, y], model.parameters()
+
+
+def test_a_batch_is_each_point_replayed_alone_bit_for_bit() -> None:
+    np = pytest.importorskip("numpy")
+    tape, (x0, x1, y), params = _moons_tape()
+    rng = random.Random(5)
+    xs = [[rng.gauss(0.0, 1.0), rng.gauss(0.0, 1.0)] for _ in range(40)]
+    ys = [rng.choice([-1.0, 1.0]) for _ in xs]
+    result = tape.batch({x0: [a for a, _ in xs], x1: np.array([b for _, b in xs]), y: ys}, 2.0)
+    assert (x0.data, x1.data, y.data) == (0.0, 0.0, 1.0)
+    assert all(p.grad == 0.0 for p in params)  # nothing written
+    for k, ((a, b), label) in enumerate(zip(xs, ys, strict=True)):
+        x0.data, x1.data, y.data = a, b, label
+        for leaf in tape.leaves:
+            leaf.grad = 0.0
+        assert same(tape.run(2.0), float(result.values[k]))
+        assert same_all([leaf.grad for leaf in tape.leaves], result.grads[:, k].tolist())
+
+
+def test_a_batch_in_anomaly_mode_runs_each_point_through_the_engine() -> None:
+    pytest.importorskip("numpy")
+    x, w = Value(4.0), Value(1.0)
+    x.grad, w.grad = 0.5, -1.0
+    tape = record(lambda: (x * w).sqrt() + w, [x, w])
+    with detect_anomaly():
+        fine = tape.batch({x: [4.0, 9.0]})
+        with pytest.raises(AnomalyError, match="pow_const") as stopped:
+            tape.batch({x: [1.0, 0.0, 4.0]})
+    assert stopped.value.__notes__[-1] == "(at point 1 of Tape.batch)"
+    assert (x.data, x.grad, w.data, w.grad) == (4.0, 0.5, 1.0, -1.0)  # put back
+    plain = tape.batch({x: [4.0, 9.0]})
+    assert plain.values.tolist() == fine.values.tolist() == [3.0, 4.0]
+    assert plain.grads.tolist() == fine.grads.tolist()
+
+
+@pytest.mark.parametrize(
+    ("points", "error", "message"),
+    [
+        ([1.0], TypeError, r"Tape.batch\(points\): takes a mapping .* got list"),
+        ({1.0: [1.0]}, TypeError, r"Tape.batch\(points\): a key is a float, not a Value"),
+        ({"other": [1.0]}, ValueError, r"Value\(data=2.0.*\) is not one of the tape's leaves"),
+        ({"x": ["a"]}, TypeError, r"values of leaves\[0\] are not real numbers \(dtype <U1\)"),
+        ({"x": [True]}, TypeError, r"values of leaves\[0\] are not real numbers \(dtype bool\)"),
+        ({"x": []}, ValueError, r"leaves\[0\] have shape \(0,\); every leaf takes one value"),
+        ({"x": [[1.0]]}, ValueError, r"leaves\[0\] have shape \(1, 1\)"),
+        ({"x": [1.0], "w": [1.0, 2.0]}, ValueError, r"leaves\[1\] have shape \(2,\).* \(1\)"),
+        ({}, ValueError, r"takes at least one leaf with its values"),
+    ],
+)
+def test_bad_batches_are_named(points: Any, error: type[Exception], message: str) -> None:
+    pytest.importorskip("numpy")
+    x, w = Value(1.0), Value(3.0)
+    tape = record(lambda: x * w, [x, w])
+    named = {"x": x, "w": w, "other": Value(2.0)}
+    if isinstance(points, dict):
+        points = {named.get(k, k): v for k, v in points.items()}
+    with pytest.raises(error, match=message):
+        tape.batch(points)
+    with pytest.raises(TypeError, match=r"Tape.batch\(gradient=...\)"):
+        tape.batch({x: [1.0]}, "1")  # type: ignore[arg-type]
+
+
+def test_a_batch_without_numpy_says_how_to_get_it() -> None:
+    x = Value(1.0)
+    tape = record(lambda: x * 2.0, [x])
+    with (
+        mock.patch.dict("sys.modules", {"numpy": None}),
+        pytest.raises(ImportError, match=r"Tape.batch\(\) needs NumPy: pip install"),
+    ):
+        tape.batch({x: [1.0]})
+
+
+def test_a_batch_of_a_tape_whose_output_is_a_leaf() -> None:
+    pytest.importorskip("numpy")
+    x, w = Value(1.0), Value(2.0)
+    tape = record(lambda: w, [x, w])
+    result = tape.batch({w: [5.0, -0.0]}, -0.0)
+    assert result.values.tolist() == [5.0, -0.0]
+    assert [list(map(str, row)) for row in result.grads.tolist()] == [["0.0"] * 2, ["0.0"] * 2]
