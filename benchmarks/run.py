@@ -211,6 +211,56 @@ class TapeStep:
         return loss
 
 
+class BatchStep:
+    """The demo step from the graph of one point, recorded once and replayed for all the points
+    at once (``Tape.batch``, NumPy): the hinge losses and their gradients at every point, with
+    the seed ``1/n`` (the mean's); then the L2 term and the sums over the points in NumPy
+    (pairwise sums, not the graph's left-to-right ones: the path stays within rounding of the
+    dynamic engine's, not bit for bit); SGD."""
+
+    def __init__(self, seed: int, xs: Sequence[Sequence[float]], ys: Sequence[float]) -> None:
+        import numpy as np
+
+        self.np = np
+        self.mg = moons.MicrogradStep(seed)
+        model, self.n = self.mg.model, len(xs)
+        x0, x1, y = Value(0.0), Value(0.0), Value(1.0)
+        self.tape = micrograd.record(
+            lambda: (1 + -y * model.forward([x0, x1])[0]).relu(), [*self.mg.params, x0, x1, y]
+        )
+        columns = np.array([[x[0] for x in xs], [x[1] for x in xs], list(ys)])
+        self.points = dict(zip((x0, x1, y), columns, strict=True))
+
+    def step(self, k: int) -> float:
+        np, params = self.np, self.mg.params
+        batch = self.tape.batch(self.points, 1.0 / self.n)
+        w = np.array([p.data for p in params])
+        grads = batch.grads[: len(params)].sum(axis=1) + (2.0 * moons.ALPHA) * w
+        lr = moons.learning_rate(k)
+        for p, g in zip(params, grads.tolist(), strict=True):
+            p.data -= lr * g
+        return float(batch.values.sum() / self.n + moons.ALPHA * (w * w).sum())
+
+    def identical_per_point(self) -> bool:
+        """Whether each point's loss and gradients are those of ``tape.run()`` for it alone."""
+        np = self.np
+        batch = self.tape.batch(self.points, 1.0 / self.n)
+        leaves, (x0, x1, y) = self.tape.leaves, list(self.points)
+        saved = [(v.data, v.grad) for v in leaves]
+        same = True
+        for i in range(self.n):
+            x0.data, x1.data, y.data = (float(self.points[v][i]) for v in (x0, x1, y))
+            for v in leaves:
+                v.grad = 0.0
+            value = self.tape.run(1.0 / self.n)
+            same &= _bits([value, *[v.grad for v in leaves]]) == _bits(
+                [float(batch.values[i]), *batch.grads[:, i].tolist()]
+            )
+        for v, (data, grad) in zip(leaves, saved, strict=True):
+            v.data, v.grad = data, grad
+        return same and bool(np.isfinite(batch.values).all())
+
+
 def _bits(values: Sequence[float]) -> list[bytes]:
     return [struct.pack("<d", v) for v in values]
 
@@ -251,6 +301,11 @@ def section_a(repeat: int, quick: bool) -> None:
     gen = TapeStep(seed, xs, ys, "generate")
     codegen_s = gen.tape.codegen_seconds or 0.0
     tapes = (interp, gen)
+    batched: BatchStep | None = None
+    try:
+        batched = BatchStep(seed, xs, ys)
+    except ImportError:
+        print("  (NumPy is not installed: the batched replay is left out)")
     # CPython specializes a function's bytecode after its first 8 calls: the generated code runs
     # about 25% slower until then. Every model takes the same 10 steps first, untimed.
     warm_up = 10
@@ -258,11 +313,14 @@ def section_a(repeat: int, quick: bool) -> None:
         ours.step(xs, ys, i)
         for tape in tapes:
             tape.step(i)
+        if batched is not None:
+            batched.step(i)
     per_round = 2 if quick else 5
     mg_t: list[float] = []
     fl_t: list[float] = []
     th_t: list[float] = []
     tape_t: tuple[list[float], list[float]] = ([], [])
+    batch_t: list[float] = []
     gc_timer = GCTimer()
     k = warm_up
     identical = True
@@ -281,6 +339,11 @@ def section_a(repeat: int, quick: bool) -> None:
                     t0 = clock()
                     tape.step((k + i) % 100)
                     times.append(clock() - t0)
+            if batched is not None:
+                for i in range(per_round):
+                    t0 = clock()
+                    batched.step((k + i) % 100)
+                    batch_t.append(clock() - t0)
             k += per_round
             mine = _bits(ours.weights())
             identical &= all(_bits(tape.mg.weights()) == mine for tape in tapes)
@@ -310,6 +373,10 @@ def section_a(repeat: int, quick: bool) -> None:
                 f"{sample.median / n_nodes * 1e9:.0f}",
             ]
         )
+    if batch_t:
+        batch_s = Sample(batch_t)
+        per_op = f"{batch_s.median / n_ops * 1e9:.1f}"
+        rows.append(["tape, batched (NumPy): the same", batch_s.show(1e3), per_op, "-"])
     if th_t:
         th_s = Sample(th_t)
         per = f"{th_s.median / n_ops * 1e9:.0f}"
@@ -323,6 +390,19 @@ def section_a(repeat: int, quick: bool) -> None:
     )
     verdict = "identical bit for bit (ok)" if identical else "NOT IDENTICAL"
     print(f"  weights after every {per_round} of {k} steps, tapes vs micrograd: {verdict}")
+    if batched is not None:
+        assert batch_t
+        verdict = "identical bit for bit (ok)" if batched.identical_per_point() else "NOT IDENTICAL"
+        print(f"  each point's loss and gradients, batched vs the tape alone: {verdict}")
+        worst = max(
+            abs(a - b) / max(abs(b), 1e-300)
+            for a, b in zip(batched.mg.weights(), ours.weights(), strict=True)
+        )
+        verdict = "ok" if worst <= 1e-9 else "NOT WITHIN 1e-9"
+        print(
+            f"  weights after {k} steps, batched vs micrograd: largest relative difference "
+            f"{worst:.1e} ({verdict}; its sums over the points are NumPy's)"
+        )
     print(
         f"  recording the tape: {record_s * 1e3:.0f} ms ({record_s / mg_s.median:.1f} micrograd "
         f"steps); generating its code: {codegen_s:.2f} s, repaid after "
@@ -336,6 +416,9 @@ def section_a(repeat: int, quick: bool) -> None:
         print(f"  PyTorch 0-d / tape, interpreted:       {ratio:5.1f}x  (target: >= 60x)")
         ratio = th_s.median / gen_s.median
         print(f"  PyTorch 0-d / tape, generated code:    {ratio:5.1f}x  (target: >= 150x)")
+        if batch_t:
+            ratio = th_s.median / batch_s.median
+            print(f"  PyTorch 0-d / tape, batched:           {ratio:5.1f}x  (target: >= 500x)")
     print(f"  micrograd / tape, interpreted:         {mg_s.median / in_s.median:5.1f}x")
     print(f"  micrograd / tape, generated code:      {mg_s.median / gen_s.median:5.1f}x")
     ratio = mg_s.median / fl_s.median

@@ -61,12 +61,15 @@ def _sum_terms(terms: Array) -> Array:
     ``s + c = r + t`` (exact), ``S - r = t + (E - c)``: ``r`` is the double nearest ``S`` where
     ``|t|`` plus twice that bound is below half the gap between ``r`` and its nearer neighbour.
     Where it is not (mostly exact ties, ``|t|`` half the gap: adding two floats of one binade
-    often errs by exactly half an ulp), the errors are summed error-free in turn (see
-    :func:`_settle`); the scalar rule sums what is left: overflow, inf, nan.
+    often errs by exactly half an ulp), and for two or three terms throughout, the errors are
+    summed error-free in turn (see :func:`_settle`); the scalar rule sums what is left: sums
+    still too close to call, overflow, inf, nan.
     """
     s, e = _pairwise(terms)
     if e is None:
         return s + 0.0
+    if len(e) <= 2:  # summing two errors error-free costs less than proving their float sum
+        return _settle(terms, s, e) + 0.0
     c = e.sum(axis=0)
     r, proven = _rounded(s, c, np.abs(e).sum(axis=0) * (len(terms) * 2.3e-16))
     if not proven.all():
@@ -81,10 +84,10 @@ def _rounded(s: Array, c: Array, bound: Array) -> tuple[Array, npt.NDArray[np.bo
     r = s + c
     rp = r - s
     t = (s - (r - rp)) + (c - rp)
-    mantissa, _ = np.frexp(r)
-    gap = np.spacing(np.abs(r)) * np.where(np.abs(mantissa) == 0.5, 0.25, 0.5)
-    proven = (bound == 0.0) | ((np.abs(t) + bound) * (1.0 + 2.0**-50) < gap)
-    return r, proven & (np.abs(r) < 1e300)
+    size = np.abs(r)
+    gap = size - np.nextafter(size, 0.0)  # to the neighbour below: the nearer one
+    proven = (bound == 0.0) | ((np.abs(t) + bound) * (1.0 + 2.0**-50) < gap * 0.5)
+    return r, proven & (size < 1e300)
 
 
 def _settle(terms: Array, s: Array, e: Array) -> Array:
@@ -96,8 +99,8 @@ def _settle(terms: Array, s: Array, e: Array) -> Array:
     bound = np.zeros_like(c) if e2 is None else np.abs(e2).sum(axis=0) * 1.01
     r, proven = _rounded(s, c, bound)
     scalar = REPLAY_NAMES["sum_terms"]
-    for i in np.nonzero(~proven)[0]:
-        r[i] = scalar(tuple(terms[:, i].tolist()))
+    for where in zip(*np.nonzero(~proven), strict=True):
+        r[where] = scalar(tuple(terms[:, *where].tolist()))
     return r
 
 
@@ -257,17 +260,18 @@ def _total(D: Array, rows: npt.NDArray[np.intp]) -> Array:
     """For each row of ``rows``, the sum of those rows of ``D``, added left to right."""
     total = D[rows[:, 0]]
     for j in range(1, rows.shape[1]):
-        total = total + D[rows[:, j]]
+        total += D[rows[:, j]]
     return total
 
 
 class Program:
     """A recorded graph (``tape._Graph`` and its ``tape._Walk``) as array operations by wave.
 
-    ``V`` holds a row per slot of the graph (leaves, constants, nodes), ``D`` a row per edge (a
-    node's contribution to an operand), then a row of ``-0.0`` and a row holding the seed. A
-    gradient is the sum of rows of ``D``, from ``-0.0`` (which adds nothing: ``-0.0 + x`` is
-    ``x``), in the walk's order: a matrix of rows, padded with the row of ``-0.0``.
+    ``V`` holds a row per slot of the graph (leaves, constants, nodes). ``D`` holds a row per
+    edge (a node's contribution to one operand), a row of ``-0.0``, a row holding the seed, and
+    a row per given leaf: its gradient. A gradient is a sum of rows of ``D`` from ``-0.0``
+    (``-0.0 + x`` is ``x``), in the walk's order: a matrix of rows, padded with the row of
+    ``-0.0``. The one contribution to a leaf with one is written into the leaf's row directly.
     """
 
     def __init__(self, graph: Any, walk: Any) -> None:
@@ -282,9 +286,17 @@ class Program:
             waves.setdefault((level[k], ops[k], len(slots)), []).append(k)
         first = walk.first
         self.n_edges = pad = first[-1]
-        seed_row = pad + 1
+        self.leaf_row = leaf_row = pad + 2
+        row_of = list(range(pad))  # where each edge's contribution is written
+        self.leaf_sums: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]] = []
+        by_count: dict[int, list[int]] = {}  # the given leaves reached, by their edges' count
+        for leaf, edges in walk.leaves.items():
+            if len(edges) == 1:
+                row_of[edges[0]] = leaf_row + leaf
+            else:
+                by_count.setdefault(len(edges), []).append(leaf)
         source = {
-            k: [seed_row] if src is None else [src] if isinstance(src, int) else src
+            k: [pad + 1] if src is None else [src] if isinstance(src, int) else src
             for k, src in walk.pops
         }
         needed = np.zeros(pad + 2, dtype=bool)
@@ -295,10 +307,15 @@ class Program:
             width = max(map(len, lists))
             return np.array([[*r, *[pad] * (width - len(r))] for r in lists], dtype=np.intp)
 
-        # forward steps (nodes, rule, term, gather); backward steps (nodes, gather, gradients,
-        # columns): gather maps a field to the rows of V it reads for every node of the wave
-        self.forward_program: list[tuple[Any, ...]] = []
-        self.backward_program: list[tuple[Any, ...]] = []
+        for leaves in by_count.values():
+            self.leaf_sums.append(
+                (np.array(leaves) + leaf_row, rows([walk.leaves[j] for j in leaves]))
+            )
+        # a step per wave, by increasing level: (nodes, forward, term, gather, gradients,
+        # columns); gather maps a field to the rows of V it reads for every node of the wave,
+        # gradients are the rows of D summed into each node's, columns the vjp of each operand
+        # and where its contributions go
+        self.program: list[tuple[Any, ...]] = []
         for (_, op, width), wave in sorted(waves.items(), key=lambda item: item[0][0]):
             rule = op.replay
             assert rule is not None
@@ -314,23 +331,16 @@ class Program:
                 gather["c"] = np.array([graph.const_slots[k] for k in wave], dtype=np.intp)
                 if variadic:
                     gather["c"] = gather["c"][None]
-            out = nodes[None] if variadic else nodes
-            term = _rule(op, rule.term) if variadic else None
-            self.forward_program.append((nodes, _rule(op, rule.forward), term, gather))
             columns = []
             for j in range(parts):
-                edges = np.array([[first[k] + j * m + i for i in range(m)] for k in wave])
+                edges = [[first[k] + j * m + i for i in range(m)] for k in wave]
                 if needed[edges].any():  # else all its contributions go to constants
-                    columns.append((_rule(op, rule.vjp[j]), edges.T if variadic else edges[:, 0]))
+                    where = np.array([[row_of[e] for e in es] for es in edges], dtype=np.intp)
+                    columns.append((_rule(op, rule.vjp[j]), where.T if variadic else where[:, 0]))
+            term = _rule(op, rule.term) if variadic else None
             gradients = rows([source[k] for k in wave])
-            self.backward_program.append((out, gather, gradients, columns, variadic))
-        by_count: dict[int, list[int]] = {}  # the given leaves reached, by their edges' count
-        for leaf, edges in walk.leaves.items():
-            by_count.setdefault(len(edges), []).append(leaf)
-        self.leaf_sums = [
-            (np.array(leaves, dtype=np.intp), rows([walk.leaves[j] for j in leaves]))
-            for leaves in by_count.values()
-        ]
+            step = (nodes, _rule(op, rule.forward), term, gather, gradients, columns, variadic)
+            self.program.append(step)
 
     def run(self, leaf_rows: Array, seed: float) -> tuple[Array, Array]:
         """``(values, gradients)`` for leaf values ``leaf_rows`` (a row per leaf, a column per
@@ -340,28 +350,30 @@ class Program:
         V = np.empty((self.n_slots, n))
         V[: self.n_leaves] = leaf_rows
         V[self.n_leaves : self.base] = self.constants[:, None]
-        grads = np.zeros((self.n_leaves, n))
+        read = []  # each wave's fields, for the backward pass
         with np.errstate(all="ignore"):
-            for nodes, (fn, params), term, gather in self.forward_program:
+            for nodes, (fn, params), term, gather, *_ in self.program:
                 fields = {name: V[index] for name, index in gather.items()}
+                read.append(fields)
                 if term is not None:
                     term_fn, term_params = term
-                    fields = {"terms": term_fn(*[fields[p] for p in term_params])}
-                V[nodes] = fn(*[fields[p] for p in params])
-            if self.root < self.base:  # the output is a leaf or a constant
-                if self.root < self.n_leaves:
-                    grads[self.root] = seed + 0.0
-                return V[self.root].copy(), grads
-            D = np.empty((self.n_edges + 2, n))
+                    value = fn(term_fn(*[fields[p] for p in term_params]))
+                else:
+                    value = fn(*[fields[p] for p in params])
+                V[nodes] = value
+                fields["out"] = value[None] if term is not None else value
+            D = np.empty((self.leaf_row + self.n_leaves, n))
             D[self.n_edges] = -0.0
             D[self.n_edges + 1] = seed
-            for out, gather, rows, columns, variadic in reversed(self.backward_program):
+            D[self.leaf_row :] = 0.0
+            if self.root < self.n_leaves:  # the output is a given leaf
+                D[self.leaf_row + self.root] = seed
+            for step, fields in zip(reversed(self.program), reversed(read), strict=True):
+                *_, rows, columns, variadic = step
                 g = _total(D, rows)
-                fields = {name: V[index] for name, index in gather.items()}
-                fields["out"] = V[out]
                 fields["g"] = g[None] if variadic else g
-                for (fn, params), edges in columns:
-                    D[edges] = fn(*[fields[p] for p in params])
-            for leaves, edges in self.leaf_sums:
-                grads[leaves] = _total(D, edges) + 0.0
-        return V[self.root].copy(), grads
+                for (fn, params), where in columns:
+                    D[where] = fn(*[fields[p] for p in params])
+            for where, rows in self.leaf_sums:
+                D[where] = _total(D, rows)
+            return V[self.root].copy(), D[self.leaf_row :] + 0.0
