@@ -12,6 +12,7 @@ import jax
 jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]  # before any array
 
 import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
 
 from ..expr import Expr  # noqa: E402
 from . import Evaluation, translator  # noqa: E402
@@ -22,7 +23,7 @@ _translate = translator("jax", {"jax": jax, "jnp": jnp})
 
 
 def evaluate(expr: Expr) -> Evaluation:
-    columns = [jnp.asarray(col, dtype=jnp.float64) for col in zip(*expr.points, strict=True)]
+    columns = list(jnp.asarray(np.array(expr.points, dtype=np.float64).T))
 
     def f(*inputs: Array) -> Array:
         vals = list(inputs)
@@ -33,8 +34,9 @@ def evaluate(expr: Expr) -> Evaluation:
 
     out, pullback = jax.vjp(f, *columns)
     grads = pullback(jnp.ones_like(out))
-    per_input = [[float(v) for v in g] for g in grads]
+    # to Python floats through NumPy: iterating a JAX array dispatches one indexing per element
+    per_input = [np.asarray(g).tolist() for g in grads]
     return Evaluation(
-        tuple(float(v) for v in out),
+        tuple(np.asarray(out).tolist()),
         tuple(tuple(row) for row in zip(*per_input, strict=True)),
     )
