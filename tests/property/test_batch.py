@@ -26,7 +26,7 @@ from micrograd.tape import record
 from micrograd.testing import Expr, expressions
 from micrograd.testing.opinfo import OPERATIONS
 
-from .test_tape import SEEDS, SPECIAL, batch, given_leaves, same
+from .replays import SEEDS, batch, given_leaves, leaf_values, same
 
 
 @st.composite
@@ -36,12 +36,7 @@ def batches(draw: st.DrawFn, expr: Expr, copies: int) -> tuple[list[bool], list[
     varying = draw(st.lists(st.booleans(), min_size=n, max_size=n), label="varying")
     points = []
     for _ in range(draw(st.integers(1, 6), label="points")):
-        point = list(draw(st.sampled_from(expr.points), label="point"))
-        data = [point[i % len(point)] for i in range(n)]
-        for i in range(n):
-            if draw(st.integers(0, 4), label="special?") == 0:
-                data[i] = draw(st.sampled_from(SPECIAL), label="special")
-        points.append(data)
+        points.append(leaf_values(draw, expr, n))
     return varying, points
 
 

@@ -19,7 +19,6 @@ interpreter waves of several nodes and the walk nodes with several consumers, as
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Sequence
 
 import pytest
@@ -34,23 +33,9 @@ from micrograd.testing import Expr, expressions
 from micrograd.testing.opinfo import OPERATIONS
 
 from ..unit.support import apply
+from .replays import SEEDS, SPECIAL, batch, given_leaves, leaf_values, same
 
 MODES: list[Mode] = ["interpret", "generate"]
-SPECIAL = [0.0, -0.0, math.inf, -math.inf, math.nan, 1e308, -1e308, 5e-324, -5e-324, 1.0, -1.0]
-SEEDS = [1.0, -0.0, 0.0, -2.5, 3e-310, math.inf, math.nan]
-
-
-def same(a: float, b: float) -> bool:
-    """Equal bit for bit; any nan equals any nan (CPython does not fix a nan's sign or payload)."""
-    return (a != a and b != b) or struct.pack("<d", a) == struct.pack("<d", b)
-
-
-def batch(expr: Expr, leaves: Sequence[Value], copies: int) -> Value:
-    """``expr`` on ``copies`` windows of ``leaves`` (consecutive copies share all but one leaf),
-    summed with ``sum(..., Value(0.0))``."""
-    n = expr.n_inputs
-    outs = [expr.build(leaves[i : i + n]) for i in range(copies)]
-    return sum(outs, Value(0.0))
 
 
 def dynamic(
@@ -106,11 +91,7 @@ def rounds(
     n = expr.n_inputs + copies - 1
     out = []
     for _ in range(draw(st.integers(3, 5), label="replays")):
-        point = list(draw(st.sampled_from(expr.points), label="point"))
-        data = [point[i % len(point)] for i in range(n)]
-        for i in range(n):
-            if draw(st.integers(0, 4), label="special?") == 0:
-                data[i] = draw(st.sampled_from(SPECIAL), label="special")
+        data = leaf_values(draw, expr, n)
         grads = [
             draw(st.sampled_from([0.0, -0.0, 0.0, 1.5, -7.0, math.inf]), label="grad")
             for _ in range(n)
@@ -118,12 +99,6 @@ def rounds(
         seed = draw(st.sampled_from([1.0, 1.0, *SEEDS]), label="seed")
         out.append((data, grads, seed))
     return out
-
-
-def given_leaves(expr: Expr, copies: int) -> st.SearchStrategy[list[bool]]:
-    """Which inputs are the tape's leaves: mostly all, sometimes some (the rest are constants)."""
-    n = expr.n_inputs + copies - 1
-    return st.one_of(st.just([True] * n), st.lists(st.booleans(), min_size=n, max_size=n))
 
 
 @pytest.mark.parametrize("mode", MODES)
