@@ -71,6 +71,8 @@ def _sum_terms(terms: Array) -> Array:
     if len(e) <= 2:  # summing two errors error-free costs less than proving their float sum
         return _settle(terms, s, e) + 0.0
     c = e.sum(axis=0)
+    # a bound that underflows to 0 is right: the errors are then subnormal, and so is every
+    # partial sum of them, and sums of subnormals are exact
     r, proven = _rounded(s, c, np.abs(e).sum(axis=0) * (len(terms) * 2.3e-16))
     if not proven.all():
         unproven = ~proven

@@ -99,6 +99,7 @@ def _hard_terms() -> st.SearchStrategy[list[float]]:
         st.sampled_from([1.0, -1.0, 2.0**-53, 2.0**-54, -(2.0**-53), 1e308, -1e308, 5e-324]),
         st.integers(-(2**20), 2**20).map(float),
         st.floats(-1e3, 1e3).map(lambda x: x * 2.0**-60),
+        st.floats(-1e3, 1e3).map(lambda x: x * 2.0**-1040),  # rounding errors subnormal
     )
     special = st.sampled_from([math.inf, -math.inf, math.nan, 0.0, -0.0])
     return st.lists(st.one_of(base, base, base, special), min_size=1, max_size=40)
