@@ -1,10 +1,11 @@
 """Test configuration shared by every suite: the Hypothesis profiles, registered in one place.
 
-Select a profile with ``HYPOTHESIS_PROFILE=dev|ci|thorough`` (or pytest's
+Select a profile with ``HYPOTHESIS_PROFILE=dev|ci|ci-other|thorough`` (or pytest's
 ``--hypothesis-profile``). Without it, ``CI=true`` selects ``ci`` and anything else ``dev``.
 
 - ``dev``: quick local runs (50 examples per test).
 - ``ci``: derandomised — the same examples on every run — with 200 examples per test.
+- ``ci-other``: the same with 50, for CI's runs on the other supported Pythons.
 - ``thorough``: 2,000 examples per test, random, for long runs before a release.
 - ``mutation``: derandomised like ``ci``, with 100 examples per test: what mutation testing runs
   against each mutant (``python mutation/run.py``), so that every kill is reproducible.
@@ -38,6 +39,11 @@ for _module in pkgutil.walk_packages(micrograd.__path__, "micrograd."):
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
     "ci", max_examples=200, derandomize=True, deadline=None, database=None, print_blob=True
+)
+# the suite on the other supported Pythons in CI (.ci/run): the same derandomised run with a
+# quarter of the examples, since it looks for what differs between versions, beside the full run
+settings.register_profile(
+    "ci-other", max_examples=50, derandomize=True, deadline=None, database=None, print_blob=True
 )
 settings.register_profile("thorough", max_examples=2000, deadline=None)
 settings.register_profile(
