@@ -281,11 +281,6 @@ class Program:
         self.n_leaves, self.base, self.root = graph.n_leaves, base, graph.root
         self.n_slots = base + len(ops)
         self.constants = np.array(graph.constants, dtype=np.float64)
-        level = [0] * len(ops)
-        waves: dict[tuple[int, Op, int], list[int]] = {}
-        for k, slots in enumerate(operands):
-            level[k] = 1 + max([level[s - base] for s in slots if s >= base], default=0)
-            waves.setdefault((level[k], ops[k], len(slots)), []).append(k)
         first = walk.first
         self.n_edges = pad = first[-1]
         self.leaf_row = leaf_row = pad + 2
@@ -318,7 +313,7 @@ class Program:
         # gradients are the rows of D summed into each node's, columns the vjp of each operand
         # and where its contributions go
         self.program: list[tuple[Any, ...]] = []
-        for (_, op, width), wave in sorted(waves.items(), key=lambda item: item[0][0]):
+        for (_, op, width), wave in graph.waves()[1]:
             rule = op.replay
             assert rule is not None
             variadic = op.arity < 0

@@ -217,6 +217,17 @@ class _Graph:
         """The slot of node 0."""
         return self.n_leaves + len(self.constants)
 
+    def waves(self) -> tuple[list[int], list[tuple[tuple[int, Op, int], list[int]]]]:
+        """``(level, waves)``: each node's level (1 + the highest of its operands'), and the
+        nodes grouped by level, operator and operand count, by increasing level."""
+        base, ops = self.base, self.ops
+        level = [0] * len(ops)
+        waves: dict[tuple[int, Op, int], list[int]] = {}
+        for k, slots in enumerate(self.operands):
+            level[k] = 1 + max([level[s - base] for s in slots if s >= base], default=0)
+            waves.setdefault((level[k], ops[k], len(slots)), []).append(k)
+        return level, sorted(waves.items(), key=lambda item: item[0][0])
+
 
 def _nodes(out: Value, leaf_slots: Mapping[int, int]) -> tuple[list[Value], list[Value]]:
     """The interior nodes of ``out``'s graph, operands before the nodes that use them, and its
@@ -511,12 +522,7 @@ class _Interpreter:
     def __init__(self, graph: _Graph, walk: _Walk, leaf_values: Sequence[float]) -> None:
         n_nodes, base = len(graph.ops), graph.base
         operands, ops = graph.operands, graph.ops
-        level = [0] * n_nodes
-        waves: dict[tuple[int, Op, int], list[int]] = {}
-        for k, slots in enumerate(operands):
-            level[k] = 1 + max([level[s - base] for s in slots if s >= base], default=0)
-            waves.setdefault((level[k], ops[k], len(slots)), []).append(k)
-        forward_waves = sorted(waves.items(), key=lambda item: item[0][0])
+        level, forward_waves = graph.waves()
         slot_of = [0] * n_nodes  # node k's slot in V: the nodes of a wave are consecutive
         n = base
         for _, wave in forward_waves:
