@@ -29,6 +29,10 @@ from .opinfo import OPERATIONS, Operation
 __all__ = ["Const", "Expr", "Node"]
 
 Const = float | None
+
+#: Each operation's float rule (:meth:`Operation.forward`), looked up once: values() is the
+#: innermost loop of finite differences and of the strategies' domain checks.
+_FORWARD = {o.name: o.op.forward if o.primitive else o.forward for o in OPERATIONS.values()}
 """A node's number argument: a float for the ``*_const`` operators, else ``None``."""
 
 
@@ -157,8 +161,9 @@ class Expr:
         vals = [float(x) for x in point]
         for node in self.nodes:
             operands = [vals[i] for i in node.args]
-            op = OPERATIONS[node.op]
-            vals.append(op.forward(*operands, *(() if node.c is None else (node.c,))))
+            if node.c is not None:
+                operands.append(node.c)
+            vals.append(_FORWARD[node.op](*operands))
         return vals
 
     def inside(self, point: Sequence[float]) -> bool:

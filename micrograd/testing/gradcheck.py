@@ -175,7 +175,8 @@ def check_expr(
         raise ValueError("the expression has no points to check at")
     for point in expr.points:
         value, analytic = expr.value_and_grad(point)
-        numeric = numerical_grad(expr.evaluate, point, step=step, safe=_safe(expr))
+        sampler = _Sampler(expr)
+        numeric = numerical_grad(sampler.f, point, step=step, safe=sampler.safe)
         bad = _disagreements(point, value, analytic, numeric, rtol, atol)
         if bad:
             label = f"of {expr.source()}"
@@ -184,19 +185,30 @@ def check_expr(
             )
 
 
-def _safe(expr: Expr) -> Callable[[Sequence[float]], bool]:
-    """Whether every node is clear of its kinks and domain boundaries by a quarter of the
-    margin the strategies keep: where finite-difference steps may go."""
+class _Sampler:
+    """``expr``'s output at a point, and whether every node there is clear of its kinks and
+    domain boundaries by a quarter of the margin the strategies keep (where finite-difference
+    steps may go). ``safe(p)`` then ``f(p)`` on the same list evaluates the nodes once."""
 
-    def safe(point: Sequence[float]) -> bool:
+    def __init__(self, expr: Expr) -> None:
+        self.expr = expr
+        self.last: tuple[Sequence[float], float] | None = None
+
+    def safe(self, point: Sequence[float]) -> bool:
+        expr = self.expr
         vals = expr.values(point)
         for node in expr.nodes:
             operands = [vals[i] for i in node.args]
             if not OPERATIONS[node.op].domain.clear(operands, node.c, MARGIN / 4.0):
                 return False
+        self.last = (point, vals[-1])  # held, so no other list can take its id
         return True
 
-    return safe
+    def f(self, point: Sequence[float]) -> float:
+        last = self.last
+        if last is not None and last[0] is point:
+            return last[1]
+        return self.expr.evaluate(point)
 
 
 def fd_evaluation(expr: Expr, *, step: float = FD_STEP) -> Evaluation | None:
@@ -206,9 +218,10 @@ def fd_evaluation(expr: Expr, *, step: float = FD_STEP) -> Evaluation | None:
     if not all(expr.inside(p) for p in expr.points):
         return None
     values, grads = [], []
+    sampler = _Sampler(expr)
     for point in expr.points:
         try:
-            estimates = numerical_grad(expr.evaluate, point, step=step, safe=_safe(expr))
+            estimates = numerical_grad(sampler.f, point, step=step, safe=sampler.safe)
         except ValueError:
             return None
         values.append(expr.evaluate(point))

@@ -32,7 +32,6 @@ whose record is missing a piece; ``docs/adding-an-operator.md`` says how to add 
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -788,15 +787,19 @@ class Operation:
 
     def apply(self, n: int, c: float | None) -> Callable[..., Value]:
         """A function applying this operation to ``n`` Values through its Python syntax."""
-        names = [f"x{i}" for i in range(n)]
-        return _compile(f"lambda {', '.join(names)}: {self.source(*names, c=c)}")
+        # keyed by the constant's bits: -0.0 == 0.0 and nan != nan would confuse the cache
+        key = (self.name, n, None if c is None else c.hex())
+        fn = _APPLY.get(key)
+        if fn is None:
+            if len(_APPLY) >= 4096:
+                _APPLY.clear()
+            names = [f"x{i}" for i in range(n)]
+            fn = eval(f"lambda {', '.join(names)}: {self.source(*names, c=c)}", {"Value": Value})
+            _APPLY[key] = fn
+        return fn
 
 
-@functools.lru_cache(maxsize=4096)
-def _compile(src: str) -> Callable[..., Value]:
-    # keyed by the source, not the constant: -0.0 == 0.0 and nan != nan would confuse the cache
-    fn: Callable[..., Value] = eval(src, {"Value": Value})
-    return fn
+_APPLY: dict[tuple[str, int, str | None], Callable[..., Value]] = {}
 
 
 def _operations(info: OpInfo) -> list[Operation]:

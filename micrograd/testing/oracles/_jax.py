@@ -22,8 +22,18 @@ Array = Any
 _translate = translator("jax", {"jax": jax, "jnp": jnp})
 
 
+#: Points are evaluated in batches of this many (padded with the first point). XLA compiles each
+#: primitive once per shape: one width instead of one per point count halves the oracle's time
+#: in a ``micrograd verify`` run (150 compilations down to about 50; random examples have 8).
+WIDTH = 8
+
+
 def evaluate(expr: Expr) -> Evaluation:
-    columns = list(jnp.asarray(np.array(expr.points, dtype=np.float64).T))
+    n = len(expr.points)
+    width = -(-n // WIDTH) * WIDTH
+    points = np.array(expr.points + (expr.points[0],) * (width - n), dtype=np.float64)
+    # one array per input, each from NumPy: iterating a JAX array compiles an unstack per shape
+    columns = [jnp.asarray(column) for column in points.T.copy()]
 
     def f(*inputs: Array) -> Array:
         vals = list(inputs)
@@ -33,10 +43,10 @@ def evaluate(expr: Expr) -> Evaluation:
         return vals[-1]
 
     out, pullback = jax.vjp(f, *columns)
-    grads = pullback(jnp.ones_like(out))
+    grads = pullback(jnp.asarray(np.ones(width)))
     # to Python floats through NumPy: iterating a JAX array dispatches one indexing per element
-    per_input = [np.asarray(g).tolist() for g in grads]
+    per_input = [np.asarray(g).tolist()[:n] for g in grads]
     return Evaluation(
-        tuple(np.asarray(out).tolist()),
+        tuple(np.asarray(out).tolist()[:n]),
         tuple(tuple(row) for row in zip(*per_input, strict=True)),
     )
