@@ -1,10 +1,8 @@
 """Runs of the report that once failed a correct micrograd now pass; the law checks still catch
 broken walks.
 
-A seed replays a run only in a process that imports what the command imports: Hypothesis also
-draws from the constants of the loaded modules, and this test session loads every module of the
-package and of the tests. So the seeds are replayed by the command line itself, in a subprocess,
-and the counterexamples of runs too long for the suite are pinned as expressions.
+The seeds are replayed by the command line itself, in a subprocess, and the counterexamples of
+runs too long for the suite are pinned as expressions.
 """
 
 from __future__ import annotations
