@@ -12,6 +12,7 @@ return a :class:`Report`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -22,6 +23,7 @@ from .cli import CI_SEED, EXIT_FAILED, EXIT_MISSING, EXIT_NOT_LOADED, EXIT_OK, E
 from .pipeline import PROFILES, Progress, check
 from .process import MEMORY, EngineCrashed, EngineProcess, EngineTimeout, LoadError
 from .report import Cell, Report, format_report
+from .split import helper
 from .subjects import AGAINST_MICROGRAD, REFERENCES, Broken, Engine, Micrograd
 
 __all__ = [
@@ -82,30 +84,59 @@ def run(
     require: Sequence[str] = (),
     min_depth: int = 0,
     progress: Callable[[Progress], None] | None = None,
+    jobs: int = 1,
 ) -> Report:
     """Check micrograd against ``oracles`` (names of :data:`ORACLE_NAMES`).
 
     ``progress``, if given, is called with a :class:`Progress` as each check starts and as each
     row ends (its cells are then final): what ``micrograd verify`` prints the table from, a row
     at a time.
+
+    ``jobs``: processes to check in. With 2 (or more), rows are checked by turns here and in a
+    second process (:mod:`micrograd.verify.split`): the same report, sooner on two cores
+    (``micrograd verify`` does this with two CPUs or more). With ``fail_fast``, one.
     """
     report = Report(
         "micrograd", profile, _profile(profile), _seed(seed), list(oracles), strict, ours=True
     )
+    unknown = [name for name in oracles if name not in REFERENCES]
+    if unknown:
+        raise ValueError(f"run(oracles=...): unknown {', '.join(map(repr, unknown))}")
+    names, required = _names(ops, "ops"), _names(require, "require") or []
+    config = {
+        "profile": profile,
+        "seed": report.seed,
+        "oracles": list(oracles),
+        "strict": strict,
+        "ops": names,
+        "require": required,
+        "min_depth": min_depth,
+    }
+    split = _jobs(jobs, fail_fast) > 1
     start = time.perf_counter()
-    references = [REFERENCES[name]() for name in oracles]
-    check(
-        Micrograd(),
-        references,
-        report,
-        ops=_names(ops, "ops"),
-        require=_names(require, "require") or [],
-        min_depth=min_depth,
-        fail_fast=fail_fast,
-        progress=progress,
-    )
+    with helper(config) if split else contextlib.nullcontext() as share:
+        check(
+            Micrograd(),
+            [REFERENCES[name]() for name in oracles],
+            report,
+            ops=names,
+            require=required,
+            min_depth=min_depth,
+            fail_fast=fail_fast,
+            progress=progress,
+            share=share,
+        )
+    if share is not None and share.lost:
+        report.findings.append(share.lost)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _jobs(jobs: int, fail_fast: bool) -> int:
+    """How many processes a run uses (see :func:`run`)."""
+    if type(jobs) is not int or jobs < 1:
+        raise ValueError(f"run(jobs=...) takes a whole number of processes >= 1, got {jobs!r}")
+    return 1 if fail_fast else jobs
 
 
 def check_engine(

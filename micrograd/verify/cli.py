@@ -47,6 +47,7 @@ EXIT_INTERRUPTED = 130
 #: on every run of the same code. ``--seed random`` opts in to a fresh one.
 CI_SEED = 0
 _ENGINE_ONLY = "[--engine only] "
+_MICROGRAD_ONLY = "[not with --engine] "
 
 
 def in_ci() -> bool:
@@ -135,6 +136,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failing check")
     p.add_argument(
+        "--jobs",
+        type=_jobs_argument,
+        metavar="N",
+        help=_MICROGRAD_ONLY + "processes to check in: 1, or 2 to check the rows by turns in a "
+        "second process, the same table sooner (default: 2 with two CPUs or more, except with "
+        "--fail-fast)",
+    )
+    p.add_argument(
         "--json",
         metavar="PATH",
         help="write machine-readable results here ('-': standard output, instead of the table)",
@@ -173,6 +182,26 @@ def _parser() -> argparse.ArgumentParser:
         "allocations fail with MemoryError",
     )
     return p
+
+
+def _jobs_argument(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(
+            f"--jobs takes a whole number of processes >= 1, got {text!r}"
+        )
+    return jobs
+
+
+def _cpus() -> int:
+    """How many CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _names(parser: argparse.ArgumentParser, option: str, text: str | None) -> list[str]:
@@ -224,6 +253,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     for option, seconds in (("--timeout", args.timeout), ("--import-timeout", args.import_timeout)):
         if not (math.isfinite(seconds) and seconds > 0):
             parser.error(f"{option} takes a finite number of seconds above 0, got {seconds!r}")
+    if args.jobs is not None and args.engine:
+        parser.error("--jobs: the engine is checked in one process of its own; drop --jobs")
     if args.memory < 64:
         parser.error(f"--memory takes a whole number of MiB, at least 64, got {args.memory}")
     if not 0 <= args.min_depth <= DEPTHS[-1]:
@@ -297,7 +328,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
                 )
             else:
                 assert oracles is not None
-                report = run(oracles=oracles, **common)
+                jobs = args.jobs if args.jobs is not None else min(2, _cpus())
+                report = run(oracles=oracles, jobs=jobs, **common)
     except KeyboardInterrupt:
         live.interrupted(seed)
         return EXIT_INTERRUPTED

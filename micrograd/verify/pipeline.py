@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .. import _interrupt
 from ..testing.compare import reusing_scales, ulps
@@ -40,6 +40,9 @@ from . import _worker
 from .cases import EDGES, operation_cases, reuse_cases, shared_cases
 from .report import DIFFERS, FAIL, LIMITED, PASS, SKIPPED, UNSUPPORTED, Cell, Report
 from .subjects import AGAINST_MICROGRAD, Broken, Reference, Subject
+
+if TYPE_CHECKING:
+    from .split import Share
 
 __all__ = ["DEPTHS", "PROFILES", "Progress", "check"]
 
@@ -102,9 +105,12 @@ class _Run:
         shown: Sequence[str],
         progress: Callable[[Progress], None] | None,
         fail_fast: bool,
+        share: Share | None = None,
     ) -> None:
         self.subject, self.references, self.report = subject, list(references), report
         self.shown, self.progress, self.fail_fast = list(shown), progress, fail_fast
+        self.share = share
+        self.owed: list[str] = []  # (the helper of a split run) rows the other one checks
         self.planned = 0
         self.labels: tuple[str, ...] = ()
         self.running = 0  # how many of the report's last cells are being checked
@@ -127,6 +133,41 @@ class _Run:
     def stop(self) -> bool:
         return self.fail_fast and any(c.status == FAIL for c in self.report.cells)
 
+    # --- a run split between two processes (micrograd.verify.split) ------------------------------
+
+    def mine(self, key: str, label: str) -> bool:
+        """Whether this process checks row ``key`` (it does unless the run is split); if not,
+        its cells, from the other process, are added in its place (or owed, in the helper)."""
+        share = self.share
+        if share is None or share.mine():
+            return True
+        if share.side == 1:  # the helper waits only where a row needs all the rows before it
+            self.owed.append(key)
+            return False
+        self.tell(checking=label)
+        cells = share.get(key)
+        if cells is None:  # the helper is gone: check the row here
+            return True
+        for theirs in cells:
+            cell = self.cell(theirs.key, theirs.label, theirs.kind, theirs.against)
+            vars(cell).update(vars(theirs))
+        return False
+
+    def checked(self, key: str, cells: Sequence[Cell]) -> None:
+        """Row ``key`` was checked here: the other process of a split run gets its cells."""
+        if self.share is not None:
+            self.share.put(key, cells)
+
+    def settle(self) -> None:
+        """Every row so far, before one that depends on them (the helper of a split run)."""
+        assert self.share is not None or not self.owed
+        for key in self.owed:
+            cells = self.share.get(key) if self.share is not None else None
+            if cells is None:
+                raise SystemExit(0)  # the process showing the report is gone: so is the run
+            self.report.cells += cells
+        self.owed.clear()
+
     # --- rows ------------------------------------------------------------------------------------
 
     def compared(
@@ -134,8 +175,11 @@ class _Run:
     ) -> None:
         """A row checked against every reference, on the same examples: each is drawn once and
         evaluated by the subject once, and every reference compares it (a cell per reference)."""
+        if not self.mine(key, label):
+            return
         cells = [self.cell(key, label, kind, ref.name) for ref in self.references]
         self.run(cells, cases, strategy, partial(self.against, cells, self.references), failing)
+        self.checked(key, cells)
 
     def against(self, cells: Sequence[Cell], refs: Sequence[Reference], expr: Expr) -> None:
         """Compare the subject's result at ``expr`` with each reference's (``cells[i]`` is
@@ -169,6 +213,8 @@ class _Run:
         strategy: Any,
         failing: str,
     ) -> None:
+        if not self.mine(key, label):
+            return
         cell = self.cell(key, label, kind)
 
         def check(expr: Expr) -> None:
@@ -181,6 +227,7 @@ class _Run:
         self.run([cell], cases, strategy, check, failing, mode)
         if cell.counterexample and mode == "twice" and failing == DIFFERS:
             cell.counterexample = _TWICE + cell.counterexample
+        self.checked(key, [cell])
 
     def run(
         self,
@@ -394,10 +441,12 @@ def check(
     shown: Sequence[str] = (),
     fail_fast: bool = False,
     progress: Callable[[Progress], None] | None = None,
+    share: Share | None = None,
 ) -> None:
     """Check ``subject`` row by row (see the module docstring), filling in ``report``; tell
-    ``progress`` as each check starts and each row ends."""
-    run = _Run(subject, references, report, shown, progress, fail_fast)
+    ``progress`` as each check starts and each row ends. With ``share``, the rows are checked
+    by turns here and in another process (:mod:`micrograd.verify.split`)."""
+    run = _Run(subject, references, report, shown, progress, fail_fast, share)
     _rows(run, ops, require, min_depth)
     if report.cells:
         run.tell(finished=report.cells[-1].key)
@@ -438,6 +487,7 @@ def _rows(run: _Run, ops: Sequence[str] | None, require: Sequence[str], min_dept
             continue
         strategy = expressions(ops=[name], require=name, max_nodes=3, shared=False, points=points)
         run.compared(name, op.label, "operation", operation_cases(name), strategy, FAIL)
+    run.settle()
     ok = [n for n in supported if all(c.status == PASS for c in report.cells if c.key == n)]
 
     def draw(**options: Any) -> Any:
@@ -536,11 +586,14 @@ def _needs(needs: Sequence[str], ok: Sequence[str], supported: Sequence[str]) ->
 
 
 def _deep(run: _Run, ok: Sequence[str], min_depth: int) -> None:
-    cell = run.cell("deep", _DEEP, "limit")
     op = next((n for n in ("add", "add_const", "radd_const") if n in ok), None)
     if op is None:
+        cell = run.cell("deep", _DEEP, "limit")
         cell.status, cell.detail = SKIPPED, "needs a + b or a + c, passing its row"
         return
+    if not run.mine("deep", _DEEP):
+        return
+    cell = run.cell("deep", _DEEP, "limit")
     run.tell(checking=cell.label)
     reached = 0
     for depth in DEPTHS:
@@ -549,6 +602,8 @@ def _deep(run: _Run, ok: Sequence[str], min_depth: int) -> None:
         if problem is not None:
             cell.status = FAIL if reached < min_depth else LIMITED
             cell.detail = f"backward() works to depth {reached:,}; at {depth:,}: {problem}"[:200]
-            return
+            break
         reached = depth
-    cell.detail = f"backward() works to depth {reached:,}"
+    else:
+        cell.detail = f"backward() works to depth {reached:,}"
+    run.checked("deep", [cell])

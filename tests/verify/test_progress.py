@@ -36,14 +36,14 @@ def _follow(steps: list[Progress], snapshots: dict[str, list[Cell]]) -> Callable
     return progress
 
 
-@pytest.mark.parametrize("subject", ["micrograd", "engine"])
+@pytest.mark.parametrize("subject", ["micrograd", "micrograd in two processes", "engine"])
 def test_each_row_is_told_once_in_order_when_its_cells_are_final(subject: str) -> None:
     steps: list[Progress] = []
     snapshots: dict[str, list[Cell]] = {}
     ops, follow = ["add", "mul", "tanh"], _follow(steps, snapshots)
-    if subject == "micrograd":
-        oracles = present(["fd", "torch"])
-        report = run(oracles=oracles, progress=follow, ops=ops, profile="quick", seed=3)
+    if subject.startswith("micrograd"):
+        oracles, jobs = present(["fd", "torch"]), 2 if "two" in subject else 1
+        report = run(oracles=oracles, progress=follow, ops=ops, profile="quick", seed=3, jobs=jobs)
     else:
         target = str(ENGINES / "catalogue.py") + ":WrongTanh"  # a failing row, skipped rows
         report = check_engine(target, oracles=[], progress=follow, ops=ops, profile="quick", seed=3)
