@@ -121,6 +121,31 @@ def test_the_array_sum_is_the_scalar_rule_bit_for_bit(
         assert same(float(got[k]), want), (column, got[k], want)
 
 
+@st.composite
+def _broken_ties(draw: st.DrawFn) -> list[float]:
+    """A sum a hair away from a tie: ``b``, half an ulp of ``b``, and a term far below both
+    that decides the rounding, which the float sum of the terms gets wrong; shuffled among
+    pairs that cancel exactly (each a large rounding error of the pairwise sum)."""
+    b = draw(st.floats(1e-290, 1e290) | st.floats(-1e290, -1e-290))
+    sign = draw(st.sampled_from([1.0, -1.0]))
+    half = math.ulp(b) / 2.0 * sign
+    tiny = math.ulp(b) * 2.0 ** -draw(st.integers(2, 60)) * draw(st.sampled_from([1.0, -1.0]))
+    pairs = draw(st.lists(st.floats(-1e3, 1e3, allow_subnormal=False), max_size=7))
+    return draw(st.permutations([b, half, tiny, *pairs, *(-p for p in pairs)]))
+
+
+@given(columns=st.lists(_broken_ties(), min_size=1, max_size=6))
+def test_the_array_sum_rounds_a_broken_tie_as_the_scalar_rule(columns: list[list[float]]) -> None:
+    m = max(map(len, columns))
+    padded = [c + [0.0] * (m - len(c)) for c in columns]
+    terms = np.array(padded).T
+    with np.errstate(all="ignore"):
+        got = batch_module._sum_terms(terms)
+    for k, column in enumerate(padded):
+        want = REPLAY_NAMES["sum_terms"](tuple(column))
+        assert same(float(got[k]), want), (column, got[k], want)
+
+
 def test_every_replay_template_has_a_batched_form() -> None:
     assert batch_module.coverage() == []
 

@@ -423,6 +423,52 @@ def test_anomaly_mode_runs_the_engine_and_raises_its_error() -> None:
     assert str(replayed.value) == str(dynamic.value)
 
 
+def test_after_a_forward_in_anomaly_mode_backward_walks_the_graph_it_built() -> None:
+    x = Value(1.0)
+    calls = [0]
+
+    def square_plus() -> Value:
+        calls[0] += 1
+        return x * x + x
+
+    tape = record(square_plus, [x])  # recorded at x = 1
+    x.data = 3.0
+    with detect_anomaly():
+        assert tape.forward() == 12.0
+    tape.backward()  # out of anomaly mode: still the graph that forward built, at x = 3
+    assert (x.grad, calls[0]) == (7.0, 2)
+    x.grad = 0.0
+    with detect_anomaly():
+        tape.backward()
+    assert (x.grad, calls[0]) == (7.0, 2)
+    fresh = record(square_plus, [x])
+    x.grad = 0.0
+    with detect_anomaly():
+        fresh.backward()  # no forward yet: the graph fn builds now
+    assert (x.grad, calls[0]) == (7.0, 4)
+
+
+@pytest.mark.parametrize("call", ["forward", "backward", "run", "batch", "check"])
+def test_a_function_that_stops_returning_a_value_is_named(call: str) -> None:
+    x = Value(2.0)
+    calls = [0]
+
+    def sometimes() -> Value:
+        calls[0] += 1
+        return x * x if calls[0] == 1 else 4.0  # type: ignore[return-value]
+
+    tape = record(sometimes, [x], check=1 if call == "check" else 0)
+    message = r"record\(fn=.*sometimes\): fn\(\) must return a Value, got float"
+    if call == "batch":
+        pytest.importorskip("numpy")
+    replay = {
+        "check": tape.run,
+        "batch": lambda: tape.batch({x: [1.0]}),
+    }.get(call) or getattr(tape, call)
+    with pytest.raises(TypeError, match=message), detect_anomaly(call != "check"):
+        replay()
+
+
 # --- the structure check -------------------------------------------------------------------------
 
 
@@ -461,6 +507,25 @@ def test_the_check_names_a_constant_that_changed() -> None:
         match=r"operand 3 of node 0 \(dot\) is the number 4.0, recorded as the number 2.0 \(a "
         r"leaf not among the tape's leaves is a constant of the tape: pass it in leaves",
     ):
+        tape.run()
+
+
+def test_the_check_sees_another_exponent_and_other_interior_operands() -> None:
+    x, y = Value(2.0), Value(3.0)
+    exponent = [2.0]
+    tape = record(lambda: x ** exponent[0], [x], check=1)
+    exponent[0] = 3.0
+    with pytest.raises(StructureError, match=r"node 0 is pow_const\(leaves\[0\], c=3.0\), rec"):
+        tape.run()
+    swapped = [False]
+
+    def products() -> Value:
+        a, b = x * y, x + y
+        return (a * b) + (b * a) if swapped[0] else (a * b) + (a * b)
+
+    tape = record(products, [x, y], check=1)
+    swapped[0] = True
+    with pytest.raises(StructureError, match=r"operand 0 of node 3 \(mul\) is node 1, recorded as"):
         tape.run()
 
 
