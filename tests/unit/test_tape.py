@@ -461,10 +461,11 @@ def test_a_function_that_stops_returning_a_value_is_named(call: str) -> None:
     message = r"record\(fn=.*sometimes\): fn\(\) must return a Value, got float"
     if call == "batch":
         pytest.importorskip("numpy")
-    replay = {
+    replays: dict[str, Callable[[], object]] = {
         "check": tape.run,
         "batch": lambda: tape.batch({x: [1.0]}),
-    }.get(call) or getattr(tape, call)
+    }
+    replay = replays.get(call) or getattr(tape, call)
     with pytest.raises(TypeError, match=message), detect_anomaly(call != "check"):
         replay()
 
