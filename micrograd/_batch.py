@@ -3,9 +3,10 @@
 Every value of the graph becomes a row of an array, one column per point, and each wave of the
 interpreter (nodes of one operator that do not depend on each other) becomes a few array
 operations. The rules are the registry's replay templates (:attr:`micrograd.Op.replay`), each
-translated once into array code: ``+``, ``-``, ``*``, comparisons and ``a if cond else b`` as
-NumPy's elementwise operations, which are the same IEEE-754 operations on every element as
-Python's on floats; a function of :data:`micrograd.ops.REPLAY_NAMES` as its array form in
+translated once into array code: ``+``, ``-``, ``*``, comparisons and ``a if cond else b`` (with
+``and`` and ``or`` in ``cond``, where a truth value is all they give) as NumPy's elementwise
+operations, which are the same IEEE-754 operations on every element as Python's on floats; a
+function of :data:`micrograd.ops.REPLAY_NAMES` as its array form in
 :data:`_ARRAY_FORMS` where one is known to give the same bits, else the function itself applied
 to each element. So every point's value and gradients are, bit for bit, what the scalar engine
 gives for that point alone; the property tests check it for every operator.
@@ -148,6 +149,7 @@ class _Translate(ast.NodeTransformer):
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.truths: list[ast.AST] = []  # nodes used as truth values: conditions, and in them
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
         if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
@@ -168,6 +170,11 @@ class _Translate(ast.NodeTransformer):
         return super().generic_visit(node)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        # `a and b` is a or b, a value; np.logical_and gives a truth value: the same only where
+        # the result is used as one (the condition of 'a if c else b', or an operand of such)
+        if not any(node is truth for truth in self.truths):
+            self.problems.append(f"'{ast.unparse(node)}' outside the condition of 'a if c else b'")
+        self.truths += node.values
         self.generic_visit(node)
         fn = "_and" if isinstance(node.op, ast.And) else "_or"
         out: ast.expr = node.values[0]
@@ -176,6 +183,7 @@ class _Translate(ast.NodeTransformer):
         return out
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.truths.append(node.test)
         self.generic_visit(node)
         return ast.Call(ast.Name("_where", ast.Load()), [node.test, node.body, node.orelse], [])
 
@@ -237,8 +245,8 @@ def _rule(op: Op, template: str) -> tuple[Callable[..., Array], tuple[str, ...]]
 def _problem(op: Op, template: str, problem: str) -> str:
     return (
         f"operator {op.name!r}: its replay template {template!r} has no batched form ({problem}; "
-        "micrograd/_batch.py translates + - *, comparisons, 'a if c else b' and calls of "
-        "REPLAY_NAMES)"
+        "micrograd/_batch.py translates + - *, comparisons, 'a if c else b' (with 'and' and 'or' "
+        "in c) and calls of REPLAY_NAMES)"
     )
 
 

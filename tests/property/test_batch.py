@@ -160,8 +160,70 @@ def test_a_template_without_a_batched_form_is_named() -> None:
     assert problems == [
         "operator 'odd': its replay template '{0} / {1}' has no batched form (it uses the "
         "operator of x0 / x1; micrograd/_batch.py translates + - *, comparisons, 'a if c else b' "
-        "and calls of REPLAY_NAMES)",
+        "(with 'and' and 'or' in c) and calls of REPLAY_NAMES)",
         "operator 'odd': its replay template '[{g}][0]' has no batched form (it uses Subscript "
-        "([g][0]); micrograd/_batch.py translates + - *, comparisons, 'a if c else b' and calls "
-        "of REPLAY_NAMES)",
+        "([g][0]); micrograd/_batch.py translates + - *, comparisons, 'a if c else b' (with 'and' "
+        "and 'or' in c) and calls of REPLAY_NAMES)",
     ]
+
+
+# templates no operator has yet: every form the translation takes, and every one it refuses
+_TRANSLATED = [
+    "{0} + {1} * {g} - {0}",
+    "-{0} * {g}",
+    "({0} > {1}) * {g}",
+    "0.0 if {0} < 0.0 else {g}",
+    "{g} if ({0} > 0.0 and {1} > 0.0) else -{g}",
+    "{g} if ({0} > 0.0 or {1} < 0.0 or {0} == {1}) else 0.0",
+    "{g} if ({0} >= 0.0 and ({1} <= 0.0 or {1} != 1.0)) else {1}",
+    "div({g}, {0}) + sign({1}) * abs({0})",
+    "exp({0}) * {g}",
+]
+
+
+@pytest.mark.parametrize("template", _TRANSLATED)
+def test_a_translated_template_gives_the_scalar_template_bit_for_bit(template: str) -> None:
+    fn, params, problem = batch_module._translate(template, 2)
+    assert fn is not None, problem
+    values = [-2.0, -0.0, 0.0, 1.0, 0.5, 3.0, math.inf, -math.inf, math.nan]
+    grid = [(a, b, g) for a in values for b in values for g in (1.5, -0.0, -2.0)]
+    scope = {"x0": 0, "x1": 1, "g": 2}
+    columns = [np.array([point[scope[p]] for point in grid]) for p in params]
+    scalar = eval(  # the template as the interpreter runs it, on floats
+        "lambda x0, x1, g: " + template.format("x0", "x1", g="g"), dict(REPLAY_NAMES)
+    )
+    with np.errstate(all="ignore"):
+        got = fn(*columns)
+    for k, (a, b, g) in enumerate(grid):
+        try:
+            want = scalar(a, b, g)
+        except (ArithmeticError, ValueError):  # math.exp(inf) is inf; math raises elsewhere
+            continue
+        assert same(float(got[k]), float(want)), (template, a, b, g, got[k], want)
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("{0} / {1}", "it uses the operator of x0 / x1"),
+        ("{0} ** 2.0", "it uses the operator of x0 ** 2.0"),
+        ("+{0}", "it uses the operator of +x0"),
+        ("not {0}", "it uses the operator of not x0"),
+        ("{0} < {1} < {g}", "it uses the chained comparison x0 < x1 < g"),
+        ("{0} in {1}", "it uses the operator of x0 in x1"),
+        ("{0} + 1", "it uses the constant 1"),
+        ("{0} > 0.0 and {g}", "it uses 'x0 > 0.0 and g' outside the condition of 'a if c else b'"),
+        ("({0} or {1}) + {g}", "it uses 'x0 or x1' outside the condition of 'a if c else b'"),
+        ("{g} if ({0} and {1}) > 0.0 else 0.0", "it uses 'x0 and x1' outside the condition"),
+        ("exp({0}, base=2.0)", "it uses keyword (base=2.0), the call of exp"),
+        ("math.exp({0})", "it uses Attribute (math.exp), the call of math.exp"),
+        ("print({0})", "it uses the call of print"),
+        ("[{g}][0]", "it uses Subscript ([g][0])"),
+        ("{2} + {0}", "it has a field other than ['0', '1', 'c', 'g', 'out', 'terms']"),
+        ("{0} +", "it does not parse (invalid syntax)"),
+    ],
+)
+def test_a_template_the_translation_refuses_is_named(template: str, problem: str) -> None:
+    fn, params, found = batch_module._translate(template, 2)
+    assert (fn, params) == (None, ())
+    assert found.startswith(problem), found
