@@ -169,6 +169,8 @@ def _template_problem(op: Op, template: str, role: str) -> str:
         return f"uses {used}, which it cannot ({_fields(allowed)})"
     if role == "forward" and rule.term and "terms" not in fields:
         return f"does not use {{terms}}, though the rule has a term ({rule.term!r})"
+    if role == "forward" and rule.term and _template_problem(op, rule.term, "term"):
+        return ""  # it is written out with the term, whose own problem is named
     xs = [f"x{i}" for i in range(2 * parts)]
     try:
         if role == "forward":

@@ -159,6 +159,40 @@ def test_the_coverage_check_names_the_operator_and_the_missing_piece() -> None:
     ]
 
 
+def test_the_coverage_check_names_each_kind_of_bad_template() -> None:
+    replay, dot = micrograd.ops.Replay, OPS["dot"].replay
+    assert dot is not None
+    add = OPS["add"].replay
+    assert add is not None
+
+    def op(name: str, like: str, rule: micrograd.ops.Replay) -> Op:
+        return dataclasses.replace(OPS[like], name=name, replay=rule)
+
+    ops = {
+        "dot1": op("dot1", "dot", dataclasses.replace(dot, vjp=dot.vjp[:1])),
+        "add1": op("add1", "add", dataclasses.replace(add, term="{0}")),
+        "dot2": op("dot2", "dot", dataclasses.replace(dot, forward="0.0")),
+        "dot3": op("dot3", "dot", dataclasses.replace(dot, term="{0} * {1} * {c}")),
+        "mul_c": op("mul_c", "mul_const", replay("{0} * {c} * {out}", ("{g} * {c}",))),
+        "exp1": op("exp1", "exp", replay("exp({0", ("{g} * {out}",))),
+        "exp2": op("exp2", "exp", replay("exp({0})", ("{g} * {out} * {c}",))),
+    }
+    assert coverage(ops) == [
+        "operator 'dot1': its replay rule has 1 vjp template(s) for 2 operand group(s)",
+        "operator 'add1': a term template is for variadic operators",
+        "operator 'dot2': its replay forward template '0.0' does not use {terms}, though the rule "
+        "has a term ('{0} * {1}')",
+        "operator 'dot3': its replay term template '{0} * {1} * {c}' uses {c}, which it cannot "
+        "(it may use {0}, {1})",
+        "operator 'mul_c': its replay forward template '{0} * {c} * {out}' uses {out}, which it "
+        "cannot (it may use {0}, {c})",
+        "operator 'exp1': its replay forward template 'exp({0' is not a format string (expected "
+        "'}' before end of string)",
+        "operator 'exp2': its replay vjp template '{g} * {out} * {c}' uses {c}, which it cannot "
+        "(it may use {0}, {g}, {out})",
+    ]
+
+
 def test_recording_an_operator_without_a_replay_rule_names_it() -> None:
     bare = dataclasses.replace(OPS["exp"], name="exp2", replay=None)
     x = Value(1.0)
