@@ -275,7 +275,8 @@ def _total(D: Array, rows: npt.NDArray[np.intp]) -> Array:
 
 
 class Program:
-    """A recorded graph (``tape._Graph`` and its ``tape._Walk``) as array operations by wave.
+    """A recorded graph (a :class:`~micrograd._graph.Graph` and its ``Walk``) as array operations
+    by wave.
 
     ``V`` holds a row per slot of the graph (leaves, constants, nodes). ``D`` holds a row per
     edge (a node's contribution to one operand), a row of ``-0.0``, a row holding the seed, and

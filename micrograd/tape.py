@@ -68,19 +68,16 @@ thread walks a graph of the same leaves.
 from __future__ import annotations
 
 import builtins
-import operator
-import re
-import string
-import struct
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import partial, reduce
-from itertools import repeat
-from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, get_args
 
 from . import engine as _engine
+from ._codegen import forward_source, generate
+from ._graph import Walk, difference, nodes, signature, trace
+from ._interpreter import Interpreter, template_fields
 from .engine import Value
-from .ops import OPS, REPLAY_NAMES, Op, float_literal
+from .ops import OPS, REPLAY_NAMES, Op
 
 if TYPE_CHECKING:
     import numpy as np
@@ -98,12 +95,6 @@ _MODES: Final = get_args(Mode)
 #: single nodes) to 160 (the demo step) replays (benchmarks/RESULTS.md): waiting for 100 replays
 #: keeps any run within about twice the cost of the better mode chosen from the start.
 GENERATE_AFTER: Final = 100
-
-_SUM_CHUNK: Final = 64  # terms per statement of a generated sum (the compiler recurses on each)
-_UNPACK_CHUNK: Final = 256  # names per generated tuple display or unpacking
-
-_add = operator.add
-_T = TypeVar("_T")
 
 
 class StructureError(RuntimeError):
@@ -160,7 +151,7 @@ def _template_problem(op: Op, template: str, role: str) -> str:
     elif role == "forward" and rule.term:
         allowed.add("terms")
     try:
-        fields = set(_template_fields(template))
+        fields = set(template_fields(template))
     except ValueError as e:
         return f"is not a format string ({e})"
     unknown = sorted(fields - allowed)
@@ -174,7 +165,7 @@ def _template_problem(op: Op, template: str, role: str) -> str:
     xs = [f"x{i}" for i in range(2 * parts)]
     try:
         if role == "forward":
-            text = _forward_source(op, xs if op.arity < 0 else xs[:parts], "c")
+            text = forward_source(op, xs if op.arity < 0 else xs[:parts], "c")
         else:
             text = template.format(*xs, g="g", out="out", c="c")
         code = compile(text, "<template>", "eval")
@@ -189,653 +180,6 @@ def _template_problem(op: Op, template: str, role: str) -> str:
 
 def _fields(allowed: set[str]) -> str:
     return "it may use " + ", ".join("{" + f + "}" for f in sorted(allowed))
-
-
-# --- recording ----------------------------------------------------------------------------------
-#
-# Slots: every value a tape knows has a slot, in this order: the leaves given to record() (slot i
-# is leaves[i]), the constants (the graph's other leaves, the nodes that depend on no given leaf,
-# and the number arguments c of *_const nodes), then the interior nodes in an order where operands
-# come before the nodes that use them (node k is slot ``base + k``). Edges are numbered node by
-# node, operand by operand: edge ``first[k] + j`` is operand j of node k, the contribution
-# ``vjp(node k, g)[j]`` that the walk passes to that operand.
-
-
-class _Graph:
-    """A recorded graph as flat data: what both ways of replaying it are made from."""
-
-    def __init__(self, n_leaves: int) -> None:
-        self.n_leaves = n_leaves
-        self.constants: list[float] = []  # slot n_leaves + i
-        self.ops: list[Op] = []  # node k's operator
-        self.operands: list[tuple[int, ...]] = []  # node k's operand slots, in order
-        self.consts: list[float | None] = []  # node k's number argument c
-        self.const_slots: list[int | None] = []  # the slot holding it
-        self.values: list[float] = []  # node k's value when recorded
-        self.root = -1  # the output's slot
-
-    @property
-    def base(self) -> int:
-        """The slot of node 0."""
-        return self.n_leaves + len(self.constants)
-
-    def waves(self) -> tuple[list[int], list[tuple[tuple[int, Op, int], list[int]]]]:
-        """``(level, waves)``: each node's level (1 + the highest of its operands'), and the
-        nodes grouped by level, operator and operand count, by increasing level."""
-        base, ops = self.base, self.ops
-        level = [0] * len(ops)
-        waves: dict[tuple[int, Op, int], list[int]] = {}
-        for k, slots in enumerate(self.operands):
-            level[k] = 1 + max([level[s - base] for s in slots if s >= base], default=0)
-            waves.setdefault((level[k], ops[k], len(slots)), []).append(k)
-        return level, sorted(waves.items(), key=lambda item: item[0][0])
-
-
-def _nodes(out: Value, leaf_slots: Mapping[int, int]) -> tuple[list[Value], list[Value]]:
-    """The interior nodes of ``out``'s graph, operands before the nodes that use them, and its
-    leaves that are not in ``leaf_slots`` (keyed by ``id``), in the order they are met."""
-    order: list[Value] = []
-    others: list[Value] = []
-    seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(out, False)]
-    push, pop = stack.append, stack.pop
-    while stack:  # iterative post-order
-        node, expanded = pop()
-        if expanded:
-            order.append(node)
-            continue
-        key = id(node)
-        if key in seen or key in leaf_slots:
-            continue
-        seen.add(key)
-        if node._op is None:
-            others.append(node)
-            continue
-        push((node, True))
-        for parent in reversed(node._prev):
-            push((parent, False))
-    return order, others
-
-
-def _signature(
-    out: Value, leaf_slots: Mapping[int, int], order: list[Value], others: list[Value]
-) -> list[tuple[object, ...]]:
-    """The graph's structure, what the structure check compares: per node its operator, its
-    operands (given leaves, numbers, earlier nodes) and ``c``; then the output."""
-    refs: dict[int, tuple[object, ...]] = {key: ("leaf", s) for key, s in leaf_slots.items()}
-    for leaf in others:
-        refs[id(leaf)] = ("number", _bits(leaf._data))
-    signature: list[tuple[object, ...]] = []
-    for k, node in enumerate(order):
-        assert node._op is not None
-        signature.append((node._op.name, tuple(refs[id(p)] for p in node._prev), _bits(node._arg)))
-        refs[id(node)] = ("node", k)
-    signature.append(("output", refs[id(out)]))
-    return signature
-
-
-def _bits(x: float | None) -> str | None:
-    """``x`` as a key that tells ``-0.0`` from ``0.0`` and matches ``nan`` with ``nan``."""
-    return None if x is None else float.hex(x)
-
-
-def _trace(
-    out: Value, leaf_slots: Mapping[int, int], order: list[Value], others: list[Value]
-) -> _Graph:
-    """``out``'s graph as flat data, from :func:`_nodes`' ``order`` and ``others``.
-
-    A node none of whose operands depends on a given leaf is a constant too, with its recorded
-    value: replaying it would give that value again, and the gradients it passes on reach
-    constants only.
-    """
-    n_leaves = len(leaf_slots)
-    variable = set(leaf_slots)  # ids of the values that depend on a given leaf
-    live: list[Value] = []
-    folded: list[Value] = []
-    for node in order:
-        if any(id(p) in variable for p in node._prev):
-            variable.add(id(node))
-            live.append(node)
-        else:
-            folded.append(node)
-    graph = _Graph(n_leaves)
-    slot = dict(leaf_slots)
-    constants = graph.constants
-    for v in (*others, *folded):
-        slot[id(v)] = n_leaves + len(constants)
-        constants.append(v._data)
-    for node in live:
-        if node._arg is None:
-            graph.const_slots.append(None)
-        else:
-            graph.const_slots.append(n_leaves + len(constants))
-            constants.append(node._arg)
-    base = graph.base
-    for k, node in enumerate(live):
-        slot[id(node)] = base + k
-    for node in live:
-        assert node._op is not None
-        graph.ops.append(node._op)
-        graph.operands.append(tuple([slot[id(p)] for p in node._prev]))
-        graph.consts.append(node._arg)
-        graph.values.append(node._data)
-    graph.root = slot[id(out)]
-    return graph
-
-
-class _Walk:
-    """The order in which ``backward()`` walks the graph, worked out from its structure.
-
-    ``pops``: the interior nodes in the order the walk finishes them, each with where its gradient
-    comes from: ``None`` for the output (the seed), an edge for a node with one consumer (the
-    contribution itself), or a list of edges (their sum from ``-0.0``, in that order).
-    ``leaves``: for each given leaf the walk reaches, the edges of its contributions, in order.
-    ``first``: node k's first edge (and, at the end, the number of edges).
-    """
-
-    def __init__(self, graph: _Graph) -> None:
-        base, n_leaves, operands = graph.base, graph.n_leaves, graph.operands
-        self.first = first = [0]
-        for slots in operands:
-            first.append(first[-1] + len(slots))
-        self.pops: list[tuple[int, int | list[int] | None]] = []
-        self.leaves: dict[int, list[int]] = {}
-        root = graph.root - base
-        if root < 0:  # the output is a leaf or a constant: there is no node to walk
-            return
-        # engine._steps, first pass: count each interior node's consumers (edges: t * t counts t
-        # twice); a node met for the first time is pushed, to count its operands' consumers
-        uses = [0] * len(operands)
-        uses[root] = 1
-        stack = [root]
-        while stack:
-            for s in operands[stack.pop()]:
-                p = s - base
-                if p >= 0:
-                    uses[p] += 1
-                    if uses[p] == 1:
-                        stack.append(p)
-        # second pass: a stack of finished nodes; each passes its contributions to its operands in
-        # order: a leaf adds it to its sum, a node with one consumer is finished with it, a node
-        # with several adds it to its tally and is finished (pushed) by the last one
-        tallies: dict[int, list[int]] = {}
-        todo: list[tuple[int, int | list[int] | None]] = [(root, None)]
-        pops, leaves = self.pops, self.leaves
-        while todo:
-            k, source = todo.pop()
-            pops.append((k, source))
-            e = first[k]
-            for s in operands[k]:
-                p = s - base
-                if p < 0:
-                    if s < n_leaves:  # a given leaf; contributions to constants go nowhere
-                        leaves.setdefault(s, []).append(e)
-                elif uses[p] == 1:
-                    todo.append((p, e))
-                else:
-                    tally = tallies.setdefault(p, [])
-                    tally.append(e)
-                    if len(tally) == uses[p]:
-                        todo.append((p, tally))
-                e += 1
-
-
-# --- the interpreter ----------------------------------------------------------------------------
-#
-# The interpreter runs the graph in waves: nodes of one operator that do not depend on each other
-# run together, so that the work per node is done in C (map, itemgetter, sums) rather
-# than in bytecode. Nodes are grouped by level, 1 + the highest level of their operands; the
-# forward pass runs the waves by increasing level, the backward pass by decreasing level (all the
-# consumers of a node have higher levels). Values live in one array V, the nodes of a wave in
-# consecutive slots; every contribution the walk passes on has a place in a second array D.
-#
-# Forward, a wave is ``V[a:b] = map(op.forward, *columns)``: the registry's own rule, applied to
-# columns of operands (operand j of every node of the wave) gathered from V by an itemgetter.
-# Backward, a wave reads its nodes' gradients from D (a sum is ``_total(its places, -0.0)``:
-# the engine's additions, from -0.0, in the walk's order), then writes its contributions into D a
-# column at a time, each by the operator's vjp template compiled for one element. A template that
-# is one operation on its placeholders (``{g}``, ``-{g}``, ``{g} * {1}``) runs as that function of
-# the ``operator`` module over the columns: the same float operation, with no Python code per
-# element. Columns whose contributions all go to constants are not computed.
-#
-# A wave of one node (a chain, such as a sum written ``sum(xs, Value(0.0))``) runs as one node:
-# ``V[a] = op.forward(*operands)``, and backward a kernel compiled from the vjp templates returns
-# the node's contributions as one tuple, written into D at once.
-
-
-def _adds_left_to_right(total: Callable[[list[float], float], float]) -> bool:
-    """Whether ``total(xs, start)`` is ``start + xs[0] + xs[1] + ...`` added left to right."""
-    cases = [[1.0, 1e100, 1.0, -1e100], [0.1] * 10, [1e308, 1e308, -1e308], [-0.0, -0.0]]
-    return all(
-        struct.pack("<d", total(xs, start)) == struct.pack("<d", reduce(_add, xs, start))
-        for xs in cases
-        for start in (-0.0, 0.0, 1.0)
-    )
-
-
-#: ``_total(xs, start)``: ``start + xs[0] + xs[1] + ...``, left to right, the walk's sums. The
-#: builtin ``sum`` adds floats that way in CPython 3.11, in a C loop, several times faster than
-#: ``reduce(add, ...)``; from 3.12 it compensates the rounding (another result), and the reduce
-#: is used.
-_total: Callable[[Iterable[float], float], float] = (
-    sum if _adds_left_to_right(sum) else partial(reduce, _add)
-)
-
-
-def _compile_def(source: str, name: str, filename: str) -> Callable[..., Any]:
-    namespace: dict[str, Any] = dict(REPLAY_NAMES)
-    exec(compile(source, filename, "exec"), namespace)
-    function: Callable[..., Any] = namespace[name]
-    return function
-
-
-_KERNELS: dict[Op, Callable[..., tuple[float, ...]]] = {}  # by identity: Op compares so
-_RULES: dict[tuple[Op, str], tuple[Callable[..., float] | None, tuple[str, ...]]] = {}
-
-
-def _kernel(op: Op) -> Callable[..., tuple[float, ...]]:
-    """``kernel(g, out, *operands[, c])``: the contributions of one node, from its templates."""
-    kernel = _KERNELS.get(op)
-    if kernel is None:
-        rule = op.replay
-        assert rule is not None
-        if op.arity >= 0:
-            xs = [f"x{i}" for i in range(op.arity)]
-            params = ["g", "out", *xs, *(["c"] if op.has_const else [])]
-            body = "".join(t.format(*xs, g="g", out="out", c="c") + ", " for t in rule.vjp)
-            source = f"def kernel({', '.join(params)}):\n    return ({body})\n"
-        else:
-            ys = [f"y{i}" for i in range(op.groups)]
-            lines = ["def kernel(g, out, *xs):"]
-            if op.has_const:
-                lines.append("    c = xs[-1]; xs = xs[:-1]")
-            lines.append(f"    n = len(xs) // {op.groups}")
-            groups = ", ".join(f"xs[{i} * n:{i + 1} * n]" for i in range(op.groups))
-            items = ", ".join(
-                f"*[{t.format(*ys, g='g', out='out', c='c')} for {', '.join(ys)} in zip({groups})]"
-                for t in rule.vjp
-            )
-            lines.append(f"    return ({items},)")
-            source = "\n".join(lines) + "\n"
-        kernel = _KERNELS[op] = _compile_def(source, "kernel", f"<vjp of {op.name}>")
-    return kernel
-
-
-_ONE_OPERATION: Final = {"*": operator.mul, "+": operator.add}
-_FIELD: Final = r"\{(\w+)\}"
-
-
-def _element_rule(op: Op, template: str) -> tuple[Callable[..., float] | None, tuple[str, ...]]:
-    """``(function, fields)``: one contribution is ``function(*fields)`` (the field itself when
-    ``function`` is ``None``), for one node and, for a variadic operator, one position."""
-    key = (op, template)
-    rule = _RULES.get(key)
-    if rule is None:
-        if match := re.fullmatch(_FIELD, template):
-            rule = None, (match[1],)
-        elif match := re.fullmatch("-" + _FIELD, template):
-            rule = operator.neg, (match[1],)
-        elif match := re.fullmatch(rf"{_FIELD} ([*+]) {_FIELD}", template):
-            rule = _ONE_OPERATION[match[2]], (match[1], match[3])
-        else:
-            fields = _template_fields(template)
-            parts = op.arity if op.arity >= 0 else op.groups
-            body = template.format(*[f"x{i}" for i in range(parts)], g="g", out="out", c="c")
-            params = ", ".join(f"x{f}" if f.isdigit() else f for f in fields)
-            source = f"def rule({params}):\n    return {body}\n"
-            rule = _compile_def(source, "rule", f"<vjp of {op.name}>"), fields
-        _RULES[key] = rule
-    return rule
-
-
-def _summed_terms(
-    op: Op,
-) -> tuple[Callable[..., float], Callable[..., float], tuple[str, ...]] | None:
-    """For a variadic operator whose forward template is ``name({terms})`` and whose term
-    template is one operation on its fields (``{0} * {1}``, see :func:`_element_rule`):
-    ``(the function called name, the term's function, its fields)``; else ``None``."""
-    rule = op.replay
-    assert rule is not None
-    match = re.fullmatch(r"(\w+)\(\{terms\}\)", rule.forward)
-    if op.arity >= 0 or not rule.term or match is None or match[1] not in REPLAY_NAMES:
-        return None
-    term, fields = _element_rule(op, rule.term)
-    if term is None or term not in _ONE_OPERATION.values():
-        return None
-    return REPLAY_NAMES[match[1]], term, fields
-
-
-def _template_fields(template: str) -> tuple[str, ...]:
-    """The placeholders of ``template``, each once, in the order they first appear."""
-    return tuple(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(template) if f))
-
-
-def _gather(slots: Sequence[int]) -> Callable[[list[float]], Sequence[float]]:
-    """A function returning ``[array[s] for s in slots]`` (a list or a tuple), as one C call."""
-    first, n = slots[0], len(slots)
-    if slots[-1] == first + n - 1 and list(slots) == list(range(first, first + n)):
-        return operator.itemgetter(slice(first, first + n))
-    return operator.itemgetter(*slots)
-
-
-class _Interpreter:
-    """The recorded graph as waves over a value array V and a contribution array D."""
-
-    def __init__(self, graph: _Graph, walk: _Walk, leaf_values: Sequence[float]) -> None:
-        n_nodes, base = len(graph.ops), graph.base
-        operands, ops = graph.operands, graph.ops
-        level, forward_waves = graph.waves()
-        slot_of = [0] * n_nodes  # node k's slot in V: the nodes of a wave are consecutive
-        n = base
-        for _, wave in forward_waves:
-            for k in wave:
-                slot_of[k] = n
-                n += 1
-        self._slot_of = slot_of
-        # each node's operands' slots in V, then its number argument's
-        self._inputs = [
-            tuple([s if s < base else slot_of[s - base] for s in slots])
-            + (() if c is None else (c,))
-            for slots, c in zip(operands, graph.const_slots, strict=True)
-        ]
-        self.values = values = [*leaf_values, *graph.constants, *graph.values]
-        for k, v in enumerate(graph.values):
-            values[slot_of[k]] = v
-        self.n_leaves = graph.n_leaves
-        self.root = graph.root if graph.root < base else slot_of[graph.root - base]
-
-        # forward steps (f, a, b, inputs, summed): for one node (b is None) V[a] = f(*inputs(V)),
-        # f being op.forward; for a wave V[a:b] = map(f, *[column(V) for column in inputs]); for
-        # a wave of a variadic operator with a term template (summed), its terms are computed a
-        # column at a time, then f, its forward template's function, sums each node's terms
-        self.forward_program: list[tuple[Callable[..., float], int, int | None, Any, bool]] = []
-        for (_, op, width), wave in forward_waves:
-            a, inputs = slot_of[wave[0]], self._inputs
-            step: tuple[Callable[..., float], int, int | None, Any, bool]
-            if len(wave) == 1:
-                step = (op.forward, a, None, _gather(inputs[wave[0]]), False)
-            elif (summed := _summed_terms(op)) is not None:
-                outer, term, named = summed
-                fields = [int(f) for f in named]  # operand groups
-                m = width // op.groups
-                columns: Any = tuple(
-                    (term, tuple([_gather([inputs[k][j * m + i] for k in wave]) for j in fields]))
-                    for i in range(m)
-                )
-                step = (outer, a, a + len(wave), columns, True)
-            else:
-                n_inputs = len(inputs[wave[0]])  # the operands, then c
-                columns = tuple([_gather([inputs[k][j] for k in wave]) for j in range(n_inputs)])
-                step = (op.forward, a, a + len(wave), columns, False)
-            self.forward_program.append(step)
-
-        # backward steps, by decreasing level, a wave holding nodes whose gradients come the
-        # same way: the seed (kind 0), one contribution (1), a sum (2)
-        first = walk.first
-        self._needed = needed = bytearray(first[-1])  # the contributions something reads
-        groups: dict[tuple[int, Op, int, int], list[tuple[int, int | list[int] | None]]] = {}
-        for k, src in walk.pops:
-            if src is None:
-                kind = 0
-            elif isinstance(src, int):
-                kind, needed[src] = 1, 1
-            else:
-                kind = 2
-                for e in src:
-                    needed[e] = 1
-            groups.setdefault((-level[k], ops[k], len(operands[k]), kind), []).append((k, src))
-        for edges in walk.leaves.values():
-            for e in edges:
-                needed[e] = 1
-        self._first = first
-        self._place = [0] * first[-1]  # each contribution's place in D
-        self.n_places = 0
-        self.backward_program: list[tuple[Any, ...]] = []
-        for (_, op, width, kind), members in sorted(groups.items(), key=lambda item: item[0][0]):
-            if len(members) == 1:
-                self.backward_program.append(self._one(op, width, *members[0]))
-            else:
-                self.backward_program.append(self._wave(op, width, kind, members))
-        place = self._place
-        self.leaf_order = list(walk.leaves)
-        self.leaf_sums = tuple([_gather([place[e] for e in es]) for es in walk.leaves.values()])
-
-    def _gradient(self, source: int | list[int] | None) -> Any:
-        """Where a node's gradient is: ``None`` (the seed), a place in D, or an itemgetter of
-        places (their sum)."""
-        if source is None or isinstance(source, int):
-            return None if source is None else self._place[source]
-        return operator.itemgetter(*[self._place[e] for e in source])
-
-    def _one(self, op: Op, width: int, k: int, source: int | list[int] | None) -> tuple[Any, ...]:
-        """One node's backward step: ``(kernel, gradient, inputs, start)``, its contributions
-        ``kernel(g, out, *inputs)`` at ``D[start:start + width]``."""
-        start = self.n_places
-        self.n_places += width
-        e = self._first[k]
-        self._place[e : e + width] = range(start, start + width)
-        inputs = _gather([self._slot_of[k], *self._inputs[k]])
-        return _kernel(op), self._gradient(source), inputs, start
-
-    def _wave(
-        self, op: Op, width: int, kind: int, wave: list[tuple[int, int | list[int] | None]]
-    ) -> tuple[Any, ...]:
-        """A wave's backward step: ``(None, kind, gradients, fetch, columns)``: ``fetch`` gathers
-        the columns of V the rules read, each column of contributions is ``(rule, sources,
-        start, end)``, ``sources`` indexing ``[gradients, *fetched columns]``."""
-        rule = op.replay
-        assert rule is not None
-        nodes = [k for k, _ in wave]
-        if kind == 0:
-            gradients: Any = None
-        elif kind == 1:
-            gradients = _gather([self._place[src] for _, src in wave])  # type: ignore[index]
-        else:
-            gradients = tuple([self._gradient(src) for _, src in wave])
-        fetch: list[Callable[[list[float]], Sequence[float]]] = []
-        index: dict[object, int] = {"g": 0}
-        m = width if op.arity >= 0 else width // op.groups
-
-        def column(field: str, pos: int) -> int:
-            """Where the column of ``field`` is among the wave's sources."""
-            if field == "out":
-                key: object = field
-                slots = [self._slot_of[k] for k in nodes]
-            elif field == "c":
-                key = field
-                slots = [self._inputs[k][-1] for k in nodes]
-            elif field != "g":
-                j = int(field) if op.arity >= 0 else int(field) * m + pos
-                key = j
-                slots = [self._inputs[k][j] for k in nodes]
-            else:
-                return 0
-            if key not in index:
-                fetch.append(_gather(slots))
-                index[key] = len(fetch)
-            return index[key]
-
-        columns = []
-        first, needed, place = self._first, self._needed, self._place
-        for j in range(width):
-            if not any(needed[first[k] + j] for k in nodes):
-                continue  # every contribution of this column goes to a constant
-            template, pos = (rule.vjp[j], 0) if op.arity >= 0 else (rule.vjp[j // m], j % m)
-            fn, fields = _element_rule(op, template)
-            start = self.n_places
-            for i, k in enumerate(nodes):
-                place[first[k] + j] = start + i
-            self.n_places += len(nodes)
-            columns.append((fn, tuple([column(f, pos) for f in fields]), start, self.n_places))
-        return None, kind, gradients, tuple(fetch), tuple(columns)
-
-    def forward(self, leaves: Sequence[Value]) -> float:
-        V = self.values
-        V[: self.n_leaves] = [leaf._data for leaf in leaves]
-        for f, a, b, inputs, summed in self.forward_program:
-            if b is None:
-                V[a] = f(*inputs(V))
-            elif summed:
-                terms = zip(*[map(t, *[get(V) for get in gets]) for t, gets in inputs])  # noqa: B905
-                V[a:b] = map(f, terms)
-            else:
-                V[a:b] = map(f, *[column(V) for column in inputs])
-        return V[self.root]
-
-    def backward(self, leaves: Sequence[Value], seed: float) -> None:
-        V = self.values
-        D = [0.0] * self.n_places
-        total, call, zero = _total, operator.call, -0.0
-        for step in self.backward_program:
-            kernel = step[0]
-            if kernel is not None:  # one node: (kernel, gradient, inputs, start)
-                _, a, inputs, start = step
-                g = seed if a is None else D[a] if type(a) is int else total(a(D), zero)
-                contributions = kernel(g, *inputs(V))
-                D[start : start + len(contributions)] = contributions
-                continue
-            _, kind, gradients, fetch, columns = step  # a wave
-            if kind == 0:
-                G: Sequence[float] = [seed]
-            elif kind == 1:
-                G = gradients(D)
-            else:
-                G = list(map(total, map(call, gradients, repeat(D)), repeat(zero)))
-            sources = [G, *[get(V) for get in fetch]]
-            for fn, args, start, end in columns:
-                if fn is None:
-                    D[start:end] = sources[args[0]]
-                else:
-                    D[start:end] = map(fn, *[sources[i] for i in args])
-        sums = map(total, map(call, self.leaf_sums, repeat(D)), repeat(zero))
-        for s, t in zip(self.leaf_order, sums):  # noqa: B905 (as long as each other)
-            leaf = leaves[s]
-            old = leaf._grad
-            leaf._grad = old + t if old or not t else t
-
-
-# --- generated code -----------------------------------------------------------------------------
-#
-# Two functions of straight-line code. ``forward(L)`` reads the given leaves L (a tuple), computes
-# every node as its forward template says, with operands as local names and constants as exact
-# literals, and returns the output with the values the backward pass reads. ``backward(L, S,
-# seed)`` finishes the nodes in the walk's order, ``g<k> = ...`` each, and ends with one sum per
-# leaf. A contribution is written where it is added, as its vjp template says: computing one has
-# no effect but its value, so only the order of the additions into each sum is the engine's to
-# keep, and it is.
-
-
-def _forward_source(op: Op, operands: Sequence[str], c: str) -> str:
-    """``op``'s forward template applied to ``operands`` (names or literals) and ``c``."""
-    rule = op.replay
-    assert rule is not None
-    if op.arity >= 0:
-        return rule.forward.format(*operands, c=c)
-    m = len(operands) // op.groups
-    terms = ""
-    if rule.term:
-        terms = "".join(rule.term.format(*operands[i::m]) + ", " for i in range(m))
-    groups = [
-        f"({''.join(x + ', ' for x in operands[i : i + m])})" for i in range(0, len(operands), m)
-    ]
-    return rule.forward.format(*groups, c=c, terms=f"({terms})")
-
-
-def _vjp_template(op: Op, j: int, operands: Sequence[_T]) -> tuple[str, Sequence[_T]]:
-    """The vjp template of ``op``'s operand ``j`` and the operands its ``{0}``, ``{1}``, ...
-    stand for: all of them, or for a variadic operator those at ``j``'s position in each group."""
-    rule = op.replay
-    assert rule is not None
-    if op.arity >= 0:
-        return rule.vjp[j], operands
-    m = len(operands) // op.groups
-    return rule.vjp[j // m], operands[j % m :: m]
-
-
-def _generate(graph: _Graph, walk: _Walk) -> tuple[Callable[..., Any], Callable[..., Any], str]:
-    """The generated ``forward`` and ``backward`` functions, and their source."""
-    n, base, first = graph.n_leaves, graph.base, walk.first
-    namespace: dict[str, Any] = dict(REPLAY_NAMES)
-    owner = [k for k, slots in enumerate(graph.operands) for _ in slots]
-    fields: dict[str, tuple[str, ...]] = {}
-
-    def literal(x: float | None) -> str:
-        if x is None:
-            return ""
-        if x - x == 0.0:  # finite: an exact literal
-            return float_literal(x)
-        name = f"K{struct.pack('>d', x).hex()}"  # inf, -inf, a nan: a global, by its bits
-        namespace[name] = x
-        return name
-
-    names = [f"v{s}" if s < n else literal(x) for s, x in enumerate([0.0] * n + graph.constants)]
-    names += [f"v{base + k}" for k in range(len(graph.ops))]
-    saved: set[int] = set()
-
-    def contribution(e: int) -> str:
-        k = owner[e]
-        op, slots = graph.ops[k], graph.operands[k]
-        template, picked = _vjp_template(op, e - first[k], slots)
-        used = fields.get(template)
-        if used is None:
-            used = fields[template] = _template_fields(template)
-        for field in used:
-            if field == "out":
-                saved.add(base + k)
-            elif field.isdigit():
-                s = picked[int(field)]
-                if s < n or s >= base:
-                    saved.add(s)
-        c = graph.consts[k]
-        return template.format(
-            *[names[s] for s in picked], g=f"g{k}", out=f"v{base + k}", c=literal(c)
-        )
-
-    def summed(target: str, edges: Sequence[int]) -> list[str]:
-        terms = [f"({contribution(e)})" for e in edges]
-        lines = []
-        for i in range(0, len(terms), _SUM_CHUNK):
-            start = "-0.0" if i == 0 else target
-            lines.append(f"    {target} = {start} + {' + '.join(terms[i : i + _SUM_CHUNK])}")
-        return lines
-
-    body: list[str] = []
-    for k, source in walk.pops:
-        if source is None:
-            body.append(f"    g{k} = seed")
-        elif isinstance(source, int):
-            body.append(f"    g{k} = {contribution(source)}")
-        else:
-            body += summed(f"g{k}", source)
-    for s, edges in walk.leaves.items():
-        body += summed("t", edges)
-        body += [
-            f"    leaf = L[{s}]",
-            "    old = leaf._grad",
-            "    leaf._grad = old + t if old or not t else t",
-        ]
-    kept = sorted(saved)
-    chunks = [kept[i : i + _UNPACK_CHUNK] for i in range(0, len(kept), _UNPACK_CHUNK)]
-    backward = ["def backward(L, S, seed):"]
-    backward += [
-        f"    {''.join(f'v{s}, ' for s in chunk)}= S[{i}]" for i, chunk in enumerate(chunks)
-    ]
-    backward += body or ["    pass"]
-
-    forward = ["def forward(L):"]
-    read = {s for slots in graph.operands for s in slots if s < n}
-    if graph.root < n:
-        read.add(graph.root)
-    forward += [f"    v{s} = L[{s}]._data" for s in sorted(read)]
-    for k, (op, slots, c) in enumerate(zip(graph.ops, graph.operands, graph.consts, strict=True)):
-        text = _forward_source(op, [names[s] for s in slots], literal(c))
-        forward.append(f"    v{base + k} = {text}")
-    tuples = "".join(f"({''.join(f'v{s}, ' for s in chunk)}), " for chunk in chunks)
-    forward.append(f"    return {names[graph.root]}, ({tuples})")
-
-    text = "\n".join(forward) + "\n\n" + "\n".join(backward) + "\n"
-    exec(compile(text, "<micrograd.tape generated code>", "exec"), namespace)
-    return namespace["forward"], namespace["backward"], text
 
 
 # --- the tape -----------------------------------------------------------------------------------
@@ -872,8 +216,8 @@ class Tape:
         self._name = _name(fn)
         self._leaves = leaves
         self._leaf_slots = {id(leaf): i for i, leaf in enumerate(leaves)}
-        order, others = _nodes(out, self._leaf_slots)
-        graph = _trace(out, self._leaf_slots, order, others)
+        order, others = nodes(out, self._leaf_slots)
+        graph = trace(out, self._leaf_slots, order, others)
         for op in dict.fromkeys(graph.ops):
             problems = _CHECKED.get(op)
             if problems is None:
@@ -884,12 +228,12 @@ class Tape:
                     + "; ".join(problems)
                 )
         self._graph = graph
-        self._walk = _Walk(graph)
-        self._interpreter = _Interpreter(graph, self._walk, [leaf._data for leaf in leaves])
+        self._walk = Walk(graph)
+        self._interpreter = Interpreter(graph, self._walk, [leaf._data for leaf in leaves])
         self._auto = mode == "auto"
         self._checks = check
         # for the structure check: the recorded structure, and its nodes (is a node fn's own?)
-        self._signature = _signature(out, self._leaf_slots, order, others) if check else []
+        self._signature = signature(out, self._leaf_slots, order, others) if check else []
         self._recorded = order if check else []
         self._generated: tuple[Callable[..., Any], Callable[..., Any]] | None = None
         self._saved: Any = None  # what the generated backward reads, from its forward
@@ -1103,7 +447,7 @@ class Tape:
 
     def _generate(self) -> None:
         t0 = time.perf_counter()
-        forward, backward, _ = _generate(self._graph, self._walk)
+        forward, backward, _ = generate(self._graph, self._walk)
         self._generated = (forward, backward)
         self._codegen_seconds = time.perf_counter() - t0
 
@@ -1112,8 +456,8 @@ class Tape:
         self._checks -= 1
         replay = self._replays + 1
         out = _call(self._fn, self._name)
-        order, others = _nodes(out, self._leaf_slots)
-        problem = _difference(self._signature, _signature(out, self._leaf_slots, order, others))
+        order, others = nodes(out, self._leaf_slots)
+        problem = difference(self._signature, signature(out, self._leaf_slots, order, others))
         if not problem:
             mine = {id(node) for node in self._recorded}
             for k, node in enumerate(order):
@@ -1133,55 +477,6 @@ class Tape:
                 f"recorded one: {problem}. A tape replays the graph fn built when it was "
                 "recorded; a computation whose graph depends on the values must be recorded again"
             )
-
-
-def _difference(old: Sequence[tuple[object, ...]], new: Sequence[tuple[object, ...]]) -> str:
-    """How structure ``new`` differs from ``old`` (see :func:`_signature`), or ``""``."""
-    if len(old) != len(new):
-        return f"it has {len(new) - 1} nodes, the recorded one {len(old) - 1}"
-    for k, (a, b) in enumerate(zip(old, new, strict=True)):
-        if a == b:
-            continue
-        if a[0] == "output" or b[0] == "output":
-            return f"its output is {_ref(b[1])}, the recorded one's {_ref(a[1])}"
-        if a[0] == b[0] and a[2] == b[2]:
-            old_refs, new_refs = a[1], b[1]
-            assert isinstance(old_refs, tuple)
-            assert isinstance(new_refs, tuple)
-            for j, (x, y) in enumerate(zip(old_refs, new_refs)):  # noqa: B905 (lengths may differ)
-                if x != y:
-                    note = ""
-                    if x[0] == y[0] == "number":
-                        note = (
-                            " (a leaf not among the tape's leaves is a constant of the tape: pass "
-                            "it in leaves if its value changes)"
-                        )
-                    return (
-                        f"operand {j} of node {k} ({b[0]}) is {_ref(y)}, recorded as {_ref(x)}"
-                        + note
-                    )
-        return f"node {k} is {_describe(b)}, recorded as {_describe(a)}"
-    return ""
-
-
-def _ref(ref: object) -> str:
-    assert isinstance(ref, tuple)
-    kind, what = ref
-    if kind == "leaf":
-        return f"leaves[{what}]"
-    if kind == "number":
-        return f"the number {float.fromhex(what)!r}"
-    return f"node {what}"
-
-
-def _describe(entry: tuple[object, ...]) -> str:
-    name, refs, c = entry
-    assert isinstance(refs, tuple)
-    args = [_ref(r) for r in refs]
-    if c is not None:
-        assert isinstance(c, str)
-        args.append(f"c={float.fromhex(c)!r}")
-    return f"{name}({', '.join(args)})"
 
 
 def _anomaly() -> bool:

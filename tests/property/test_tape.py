@@ -25,7 +25,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import micrograd.tape as tape_module
+import micrograd._codegen as codegen
+import micrograd._interpreter as interpreter
 from micrograd import OPS, Op, Value
 from micrograd.ops import REPLAY_NAMES, float_literal
 from micrograd.tape import Mode, record
@@ -155,15 +156,15 @@ def test_templates_give_the_rules_bit_for_bit_at_any_floats(
     bound: dict[str, float] = {f"x{i}": x for i, x in enumerate(operands)}
     bound.update(g=g, out=out.data, c=0.0 if c is None else c)
     c_text = "" if c is None else float_literal(c) if literals and math.isfinite(c) else "c"
-    value = eval(tape_module._forward_source(op, names, c_text), dict(REPLAY_NAMES), bound)
+    value = eval(codegen.forward_source(op, names, c_text), dict(REPLAY_NAMES), bound)
     assert same(value, out.data), (op.name, operands, c, value, out.data)
     extra = () if c is None else (c,)
-    assert all(map(same, tape_module._kernel(op)(g, out.data, *operands, *extra), want))
+    assert all(map(same, interpreter.kernel(op)(g, out.data, *operands, *extra), want))
     for j in range(len(operands)):
-        template, picked = tape_module._vjp_template(op, j, names)
+        template, picked = codegen.vjp_template(op, j, names)
         text = template.format(*picked, g="g", out="out", c=c_text)
         assert same(eval(text, dict(REPLAY_NAMES), bound), want[j]), (op.name, j, text)
-        fn, fields = tape_module._element_rule(op, template)
-        items = tape_module._vjp_template(op, j, operands)[1]
+        fn, fields = interpreter.element_rule(op, template)
+        items = codegen.vjp_template(op, j, operands)[1]
         args = [bound[f] if not f.isdigit() else items[int(f)] for f in fields]
         assert same(args[0] if fn is None else fn(*args), want[j]), (op.name, j, template)

@@ -18,6 +18,8 @@ from unittest import mock
 import pytest
 
 import micrograd
+import micrograd._codegen as codegen
+import micrograd._interpreter as interpreter
 import micrograd.tape as tape_module
 from micrograd import MLP, OPS, AnomalyError, Op, StructureError, Tape, Value, detect_anomaly
 from micrograd import engine as engine_module
@@ -100,13 +102,13 @@ def test_generated_templates_give_the_rules_bit_for_bit(op: Op, literals: bool) 
         if c is not None:
             c_text = float_literal(c) if literals and math.isfinite(c) else "c"
             bound["c"] = c
-        value = _evaluate(tape_module._forward_source(op, names, c_text), bound)
+        value = _evaluate(codegen.forward_source(op, names, c_text), bound)
         assert same(value, op.forward(*operands, *(() if c is None else (c,))))
         assert same(value, out.data), (op.name, operands, c)
         for g in GRADIENTS:
             want = op.vjp(out, g)
             for j in range(len(operands)):
-                template, picked = tape_module._vjp_template(op, j, names)
+                template, picked = codegen.vjp_template(op, j, names)
                 text = template.format(*picked, g="g", out="out", c=c_text)
                 got = _evaluate(text, {**bound, "g": g, "out": out.data})
                 assert same(got, want[j]), (op.name, operands, c, g, j, got, want[j], text)
@@ -114,7 +116,7 @@ def test_generated_templates_give_the_rules_bit_for_bit(op: Op, literals: bool) 
 
 @pytest.mark.parametrize("op", OPS.values(), ids=lambda op: op.name)
 def test_interpreter_kernels_give_the_rules_bit_for_bit(op: Op) -> None:
-    kernel = tape_module._kernel(op)
+    kernel = interpreter.kernel(op)
     for operands, c in _cases(op):
         out = apply(op, [Value(x) for x in operands], c)
         extra = () if c is None else (c,)
@@ -122,8 +124,8 @@ def test_interpreter_kernels_give_the_rules_bit_for_bit(op: Op) -> None:
             want = op.vjp(out, g)
             assert same_all(kernel(g, out.data, *operands, *extra), want), (op.name, operands, g)
             for j in range(len(operands)):  # the rule a wave applies to a column
-                template, picked = tape_module._vjp_template(op, j, operands)
-                fn, fields = tape_module._element_rule(op, template)
+                template, picked = codegen.vjp_template(op, j, operands)
+                fn, fields = interpreter.element_rule(op, template)
                 named = {"g": g, "out": out.data, "c": 0.0 if c is None else c}
                 args = [named[f] if not f.isdigit() else picked[int(f)] for f in fields]
                 got = args[0] if fn is None else fn(*args)
@@ -660,11 +662,11 @@ def test_public_names() -> None:
 def test_the_interpreters_sums_add_left_to_right() -> None:
     # the builtin sum is used where it adds floats left to right (CPython 3.11), not where it
     # compensates the rounding (3.12 and later)
-    assert tape_module._adds_left_to_right(functools.partial(functools.reduce, operator.add))
-    assert not tape_module._adds_left_to_right(lambda xs, start: math.fsum([start, *xs]))
-    assert tape_module._adds_left_to_right(tape_module._total)
-    assert same(tape_module._total([-0.0, -0.0], -0.0), -0.0)
-    assert tape_module._total([1.0, 1e100, 1.0, -1e100], -0.0) == 0.0
+    assert interpreter.adds_left_to_right(functools.partial(functools.reduce, operator.add))
+    assert not interpreter.adds_left_to_right(lambda xs, start: math.fsum([start, *xs]))
+    assert interpreter.adds_left_to_right(interpreter.sum_left_to_right)
+    assert same(interpreter.sum_left_to_right([-0.0, -0.0], -0.0), -0.0)
+    assert interpreter.sum_left_to_right([1.0, 1e100, 1.0, -1e100], -0.0) == 0.0
 
 
 def test_the_user_doc_example_runs() -> None:
