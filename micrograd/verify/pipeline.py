@@ -367,18 +367,19 @@ def _seed_alone() -> Iterator[None]:
     try:
         from hypothesis.internal.conjecture import providers
 
-        found, cache = providers._get_local_constants, providers.CONSTANTS_CACHE
+        found = providers._get_local_constants
+        clear = providers.CONSTANTS_CACHE.cache.clear  # the allowed constants of each draw
         none = providers.Constants()  # type: ignore[attr-defined]
     except (ImportError, AttributeError):
         yield
         return
     providers._get_local_constants = lambda: none
-    cache.cache.clear()  # the allowed constants of each kind of draw, made with the old ones
+    clear()  # (made with the old constants)
     try:
         yield
     finally:
         providers._get_local_constants = found
-        cache.cache.clear()
+        clear()
 
 
 def _nondeterministic(first: Evaluation, second: Evaluation) -> str:
