@@ -22,12 +22,13 @@ the helper dies, this process checks the rest of the rows itself and the report 
 from __future__ import annotations
 
 import contextlib
+import io
 import pickle
 import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from .report import Cell
@@ -53,10 +54,14 @@ class Share:
         return bool(self.lost) or turn % 2 == self.side
 
     def put(self, key: str, cells: Sequence[Cell]) -> None:
+        """Send the cells of row ``key``, checked here, to the other process."""
+        self._write((key, list(cells)))
+
+    def _write(self, message: object) -> None:
         if self.lost:
             return
         try:
-            pickle.dump((key, list(cells)), self._send, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(message, self._send, protocol=pickle.HIGHEST_PROTOCOL)
             self._send.flush()
         except (OSError, ValueError) as exc:
             self._gone(f"sending failed: {exc}")
@@ -96,20 +101,27 @@ class _Helper(Share):
             f"import sys; sys.path[:] = {sys.path!r}; "
             "from micrograd.verify.split import serve; serve()"
         )
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", boot],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            start_new_session=True,  # Ctrl-C is for this process, which then kills the helper
-        )
+        try:
+            self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+                [sys.executable, "-c", boot],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                start_new_session=True,  # Ctrl-C is for this process, which then kills it
+            )
+        except OSError as exc:
+            self.process = None
+            super().__init__(0, io.BytesIO(), io.BytesIO())
+            self._gone(f"it could not be started: {exc}")
+            return
         assert self.process.stdin is not None
         assert self.process.stdout is not None
         super().__init__(0, self.process.stdin, self.process.stdout)
-        pickle.dump(config, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        self.process.stdin.flush()
+        self._write(config)  # the run first: it starts with the rows while this one does
 
     def close(self) -> None:
         """Kill the helper: every row it sent has been read (or the run was interrupted)."""
+        if self.process is None:
+            return
         with contextlib.suppress(OSError):
             self.process.kill()
         self.process.wait()
@@ -120,7 +132,7 @@ class _Helper(Share):
 
 
 @contextlib.contextmanager
-def helper(config: dict[str, Any]) -> Any:
+def helper(config: dict[str, Any]) -> Iterator[Share]:
     """A :class:`Share` with a helper process checking the other rows of the run described by
     ``config``: ``profile``, ``seed``, ``oracles``, ``strict``, ``ops``, ``require`` and
     ``min_depth``, as :func:`micrograd.verify.pipeline.check` takes them."""

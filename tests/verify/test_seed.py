@@ -92,6 +92,7 @@ def test_if_the_second_process_dies_the_rest_is_checked_here(
 
     def dies_at_once(self: micrograd.verify.split._Helper, config: dict[str, object]) -> None:
         real(self, config)
+        assert self.process is not None
         os.kill(self.process.pid, signal.SIGKILL)
 
     monkeypatch.setattr(micrograd.verify.split._Helper, "__init__", dies_at_once)
@@ -100,6 +101,19 @@ def test_if_the_second_process_dies_the_rest_is_checked_here(
     assert len(two.findings) == 1
     assert "the second process stopped" in two.findings[0]
     assert "the rest was checked in this one" in two.findings[0]
+
+
+def test_a_second_process_that_cannot_start_leaves_the_run_to_this_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    one = run(seed=5, jobs=1, **QUICK)  # type: ignore[arg-type]
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python3")
+    two = run(seed=5, jobs=2, **QUICK)  # type: ignore[arg-type]
+    assert _table(two) == _table(one)
+    assert two.findings == [
+        "the second process stopped (it could not be started: [Errno 2] No such file or "
+        "directory: '/nonexistent/python3'): the rest was checked in this one"
+    ]
 
 
 def test_jobs_must_be_a_whole_number_of_processes() -> None:
