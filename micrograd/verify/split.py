@@ -1,7 +1,7 @@
 """A run's rows shared between two processes, for two cores: the same rows, the same table.
 
-What it buys, on a machine of two vCPUs: the default profile in
-10.5 s instead of 14.6 s (seed 1), the quick one in 6.8 s instead of 7.9 s (seed 4).
+What it buys, on a machine of two vCPUs: the default profile in 10.5 s instead of 14.6 s
+(seed 1), the quick one in 6.8 s instead of 7.9 s (seed 4).
 
 Both processes go through the same rows in the same order (:func:`micrograd.verify.pipeline.check`
 with a :class:`Share`). Rows that do work take turns: the first is checked here, the next in
