@@ -29,11 +29,11 @@ from .opinfo import OPERATIONS, Operation
 __all__ = ["Const", "Expr", "Node"]
 
 Const = float | None
+"""A node's number argument: a float for the ``*_const`` operators, else ``None``."""
 
 #: Each operation's float rule (:meth:`Operation.forward`), looked up once: values() is the
 #: innermost loop of finite differences and of the strategies' domain checks.
 _FORWARD = {o.name: o.op.forward if o.primitive else o.forward for o in OPERATIONS.values()}
-"""A node's number argument: a float for the ``*_const`` operators, else ``None``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,7 +201,7 @@ class _Sampler:
             operands = [vals[i] for i in node.args]
             if not OPERATIONS[node.op].domain.clear(operands, node.c, MARGIN / 4.0):
                 return False
-        self.last = (point, vals[-1])  # held, so no other list can take its id
+        self.last = (point, vals[-1])  # f(point) then: the same list, by identity
         return True
 
     def f(self, point: Sequence[float]) -> float:

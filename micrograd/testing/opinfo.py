@@ -32,6 +32,7 @@ whose record is missing a piece; ``docs/adding-an-operator.md`` says how to add 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -788,18 +789,17 @@ class Operation:
     def apply(self, n: int, c: float | None) -> Callable[..., Value]:
         """A function applying this operation to ``n`` Values through its Python syntax."""
         # keyed by the constant's bits: -0.0 == 0.0 and nan != nan would confuse the cache
-        key = (self.name, n, None if c is None else c.hex())
-        fn = _APPLY.get(key)
-        if fn is None:
-            if len(_APPLY) >= 4096:
-                _APPLY.clear()
-            names = [f"x{i}" for i in range(n)]
-            fn = eval(f"lambda {', '.join(names)}: {self.source(*names, c=c)}", {"Value": Value})
-            _APPLY[key] = fn
-        return fn
+        return _applier(self, n, None if c is None else c.hex())
 
 
-_APPLY: dict[tuple[str, int, str | None], Callable[..., Value]] = {}
+@functools.lru_cache(maxsize=4096)
+def _applier(op: Operation, n: int, bits: str | None) -> Callable[..., Value]:
+    names = [f"x{i}" for i in range(n)]
+    c = None if bits is None else float.fromhex(bits)
+    fn: Callable[..., Value] = eval(
+        f"lambda {', '.join(names)}: {op.source(*names, c=c)}", {"Value": Value}
+    )
+    return fn
 
 
 def _operations(info: OpInfo) -> list[Operation]:
