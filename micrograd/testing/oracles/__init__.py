@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from ... import _interrupt
 from ..._install import install_command
 from ...engine import Value
 from ...ops import OPS
@@ -88,7 +89,8 @@ class Oracle:
             raise OracleUnavailable(
                 f"the {self.name} oracle needs {', '.join(self.modules)}: {self.install}"
             )
-        return importlib.import_module(self.backend)
+        with _interrupt.deferred():  # see there: an interrupted import of PyTorch breaks NumPy
+            return importlib.import_module(self.backend)
 
     def evaluate(self, expr: Expr) -> Evaluation:
         """Value and gradient of ``expr`` at every one of its points."""
